@@ -1,0 +1,18 @@
+namespace PatientConnect.Connections;
+
+/// <summary>
+/// What a token endpoint granted. Plain text only while in flight between two grains of the same
+/// cluster; the connection grain encrypts the tokens before they are written anywhere.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("pc.TokenGrant")]
+public sealed record TokenGrant(
+    [property: Id(0)] string AccessToken,
+    [property: Id(1)] string? RefreshToken,
+    [property: Id(2)] DateTimeOffset AccessExpiresAt,
+    [property: Id(3)] IReadOnlyList<string> Scopes,
+    [property: Id(4)] string? FhirPatientId)
+{
+    // Keep tokens out of any log line or exception message that prints the record.
+    public override string ToString() =>
+        $"TokenGrant {{ AccessExpiresAt = {AccessExpiresAt:O}, Scopes = {Scopes.Count}, HasRefresh = {RefreshToken is not null} }}";
+}

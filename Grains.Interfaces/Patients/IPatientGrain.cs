@@ -1,0 +1,25 @@
+using PatientConnect.Common;
+using PatientConnect.Connections;
+using PatientConnect.Sessions;
+
+namespace PatientConnect.Patients;
+
+/// <summary>
+/// One patient of one tenant, keyed by <see cref="Ids.PatientKey"/>. Holds its session ids
+/// (newest first, with their status for filtering) and its connection per source.
+/// </summary>
+[Alias("pc.IPatientGrain")]
+public interface IPatientGrain : IGrainWithStringKey
+{
+    [Alias("CreateSession")] Task<CreateSessionResult> CreateSession(CreateSession request);
+
+    [ReadOnly, Alias("ListSessions")] Task<Page<SessionView>> ListSessions(SessionListQuery query);
+
+    [ReadOnly, Alias("ListConnections")] Task<IReadOnlyList<ConnectionView>> ListConnections();
+
+    /// <summary>The connection id for this source, created on first use so a reconnect reuses it.</summary>
+    [Alias("GetOrAddConnectionId")] Task<string> GetOrAddConnectionId(string sourceId);
+
+    /// <summary>A session of this patient changed status (kept here so lists can filter without fan-out).</summary>
+    [Alias("SessionChanged")] Task SessionChanged(string sessionId, SessionStatus status);
+}

@@ -1,0 +1,21 @@
+namespace PatientConnect.Sessions;
+
+/// <summary>One patient session, keyed by its ps_ id.</summary>
+[Alias("pc.IPatientSessionGrain")]
+public interface IPatientSessionGrain : IGrainWithStringKey
+{
+    /// <summary>Opens the session (called by the patient grain); the expiry reminder starts here.</summary>
+    [Alias("Create")] Task<SessionView> Create(CreateSession request);
+
+    /// <summary>The session, or null when it does not exist or belongs to another tenant.</summary>
+    [ReadOnly, Alias("Get")] Task<SessionView?> Get(string tenantId);
+
+    /// <summary>The hosted page's view, or null when no such session exists.</summary>
+    [ReadOnly, Alias("GetConnectPage")] Task<ConnectPage?> GetConnectPage();
+
+    /// <summary>Starts the OAuth transaction with a source (PKCE, state) and returns where to send the patient.</summary>
+    [Alias("BeginConnect")] Task<ConnectStep> BeginConnect(string sourceId);
+
+    /// <summary>Finishes the OAuth transaction; the state must be this session's and unused.</summary>
+    [Alias("CompleteCallback")] Task<CallbackOutcome> CompleteCallback(OAuthCallback callback);
+}

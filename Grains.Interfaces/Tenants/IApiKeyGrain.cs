@@ -1,0 +1,14 @@
+namespace PatientConnect.Tenants;
+
+/// <summary>
+/// An API key, keyed by the lowercase hex SHA-256 of the key: the key itself is never stored.
+/// Seeded from configuration at silo start.
+/// </summary>
+[Alias("pc.IApiKeyGrain")]
+public interface IApiKeyGrain : IGrainWithStringKey
+{
+    /// <summary>The tenant that owns this key, or null for an unknown or revoked key.</summary>
+    [ReadOnly, Alias("GetTenant")] Task<string?> GetTenant();
+
+    [Alias("Assign")] Task Assign(string tenantId);
+}

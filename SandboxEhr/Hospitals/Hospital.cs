@@ -1,0 +1,27 @@
+using SandboxEhr.Data;
+
+namespace SandboxEhr.Hospitals;
+
+public sealed class Hospital(HospitalInfo info, PatientStore patients, HospitalSettings defaults)
+{
+    private HospitalSettings _settings = defaults;
+    private long _requestCount;
+
+    public HospitalInfo Info => info;
+    public PatientStore Patients => patients;
+    public HospitalSettings Defaults => defaults;
+
+    public HospitalSettings Settings => Volatile.Read(ref _settings);
+
+    public void ReplaceSettings(HospitalSettings settings) => Volatile.Write(ref _settings, settings);
+
+    /// <summary>Counts FHIR requests for the rate-limit knob.</summary>
+    public long NextRequestNumber() => Interlocked.Increment(ref _requestCount);
+
+    public bool UsesV2Scopes => info.VendorProfile == "cerner";
+    public bool RotatesRefreshTokens => info.VendorProfile == "cerner";
+
+    /// <summary>The FHIR base as the client sees it, e.g. http://127.0.0.1:8090/hospitals/riverside/fhir.</summary>
+    public string FhirBase(HttpRequest request) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/hospitals/{info.Id}/fhir";
+}

@@ -1,0 +1,19 @@
+namespace SandboxEhr.Hospitals;
+
+/// <summary>
+/// Run-time knobs (PUT /hospitals/{id}/settings). Immutable: a change swaps the whole object, so a
+/// request or token sees one consistent set, and settings apply to what is issued after the change.
+/// </summary>
+public sealed record HospitalSettings
+{
+    public int AccessTokenLifetimeSeconds { get; init; } = 3600;
+    /// <summary>"ok" or "invalid_grant" (every refresh is refused).</summary>
+    public string Refresh { get; init; } = "ok";
+    /// <summary>Every Nth FHIR request answers 429 with Retry-After; 0 is off.</summary>
+    public int RateLimitEveryN { get; init; }
+    /// <summary>Fraction 0..1 of FHIR requests answered 5xx.</summary>
+    public double ErrorRate { get; init; }
+    public int LatencyMs { get; init; }
+    /// <summary>Default and maximum page size of searches; null is the profile's own.</summary>
+    public int? PageSize { get; init; }
+}

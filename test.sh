@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Provisions what the tests need (Postgres, Chromium, docker-compose), builds, runs every test
+# project and ends with the plain tally: "tests: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/provision.sh
+set +e
+
+ensure_chromium
+ensure_docker_compose
+start_postgres
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results="$PWD/.data/test-results"
+rm -rf "$results"; mkdir -p "$results"
+
+dotnet build Orleans.sln -c Debug -nologo -v q 2>&1 | tail -n 30
+build_rc=${PIPESTATUS[0]}
+if [ "$build_rc" != 0 ]; then
+  echo "build failed"
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+dotnet test --solution Orleans.sln --no-build --results-directory "$results" --report-xunit-trx "$@"
+test_rc=$?
+
+# The TRX per-test outcomes are the truth (the Counters element under-reports skips).
+count_outcome() {
+  # grep -h prints nothing for zero files; wc -l then counts 0.
+  find "$results" -name '*.trx' -print0 | xargs -0 -r grep -ho "<UnitTestResult [^>]*outcome=\"[A-Za-z]*\"" \
+    | grep -oE "outcome=\"($1)\"" | wc -l
+}
+passed=$(count_outcome 'Passed')
+failed=$(count_outcome 'Failed|Error|Timeout|Aborted')
+skipped=$(count_outcome 'NotExecuted|Inconclusive|Pending|Disconnected|Warning|Completed|InProgress|NotRunnable')
+passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
+rc=0
+if [ "$test_rc" != 0 ] || [ "$failed" != 0 ] || [ "$passed" = 0 ]; then rc=1; fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $rc

@@ -1,0 +1,1 @@
+namespace PatientConnect.EndToEnd.Tests;
