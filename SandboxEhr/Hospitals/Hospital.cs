@@ -9,7 +9,7 @@ public sealed class Hospital(HospitalInfo info, PatientStore patients, HospitalS
 
     public HospitalInfo Info => info;
     public PatientStore Patients => patients;
-    public HospitalSettings Defaults => defaults;
+    public HospitalSettings Defaults { get; } = defaults;
 
     public HospitalSettings Settings => Volatile.Read(ref _settings);
 
