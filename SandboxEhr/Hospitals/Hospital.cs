@@ -24,4 +24,8 @@ public sealed class Hospital(HospitalInfo info, PatientStore patients, HospitalS
     /// <summary>The FHIR base as the client sees it, e.g. http://127.0.0.1:8090/hospitals/riverside/fhir.</summary>
     public string FhirBase(HttpRequest request) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/hospitals/{info.Id}/fhir";
+
+    /// <summary>Where this hospital's authorization server lives: {AuthBase}/authorize, /token, /revoke, /jwks.</summary>
+    public string AuthBase(HttpRequest request) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/hospitals/{info.Id}/auth";
 }
