@@ -1,3 +1,81 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using PatientConnect.Api.Auth;
+using PatientConnect.Api.Connect;
+using PatientConnect.Api.Connections;
+using PatientConnect.Api.Errors;
+using PatientConnect.Api.Health;
+using PatientConnect.Api.Hosting;
+using PatientConnect.Api.Patients;
+using PatientConnect.Api.Sessions;
+using PatientConnect.Api.Sources;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+var config = builder.Configuration;
+
+// Fail at start, not on the first request, when the one setting without a sane default is absent.
+var postgres = config.GetConnectionString("Postgres");
+if (string.IsNullOrWhiteSpace(postgres))
+{
+    throw new InvalidOperationException(
+        "ConnectionStrings:Postgres is not set. Give the Npgsql connection string of the cluster database, " +
+        "e.g. the environment variable ConnectionStrings__Postgres=\"Host=127.0.0.1;Port=55432;Username=...;Password=...;Database=...\".");
+}
+
+builder.Services.Configure<ApiOptions>(config.GetSection(ApiOptions.Section));
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+var clusterConnection = new ClusterConnectionState();
+builder.Services.AddSingleton(clusterConnection);
+builder.Services.AddMemoryCache();
+// Kestrel must not wait for the cluster: the Api may start before any silo (its connection attempts
+// are retried), and /health/live and /health/ready have to answer meanwhile.
+builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+
+builder.UseOrleansClient(client =>
+{
+    client.UseAdoNetClustering(o =>
+    {
+        o.Invariant = "Npgsql";
+        o.ConnectionString = postgres;
+    });
+    client.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = config["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "patientconnect";
+        o.ServiceId = config["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "patientconnect";
+    });
+    client.AddClusterConnectionStatusObserver(clusterConnection);
+    client.UseConnectionRetryFilter<ClusterConnectRetryFilter>();
+    client.AddDashboard();
+});
+
+builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+builder.Services.AddApiProblemDetails();
+builder.Services.AddApiAuthentication();
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi();
+app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
+app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy);
+
+app.MapHealthApi();
+app.MapConnectApi();
+
+var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);
+v1.MapSessionsApi();
+v1.MapPatientsApi();
+v1.MapConnectionsApi();
+v1.MapSourcesApi();
+
 app.Run();
+
 public partial class Program;

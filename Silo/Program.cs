@@ -1,1 +1,48 @@
-Console.WriteLine("silo placeholder");
+using PatientConnect.Silo;
+using PatientConnect.Silo.Migrations;
+
+// Exit codes: 0 ok, 1 configuration missing or invalid, 2 database unreachable, 3 migration failed.
+var migrateOnly = args.Contains(SiloSettings.MigrateOnlySwitch, StringComparer.OrdinalIgnoreCase);
+// A bare switch would swallow the next argument as its value in the command-line configuration.
+var hostArgs = args.Where(a => !string.Equals(a, SiloSettings.MigrateOnlySwitch, StringComparison.OrdinalIgnoreCase)).ToArray();
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = hostArgs,
+    // appsettings.json next to the dll, whatever the working directory (tests, compose, run.sh).
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+SiloSettings settings;
+try
+{
+    SiloSettings.AddSourcesFile(builder.Configuration, hostArgs);
+    settings = SiloSettings.Read(builder.Configuration, requireSiloKeys: !migrateOnly);
+}
+catch (SiloConfigurationException e)
+{
+    Console.Error.WriteLine($"PatientConnect.Silo: {e.Message}");
+    return 1;
+}
+
+if (!migrateOnly)
+{
+    builder.AddPatientConnectSilo(settings);
+}
+
+using var host = builder.Build();
+var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PatientConnect.Silo");
+
+var migrated = await SchemaMigration.MigrateAsync(host.Services, settings, logger);
+if (migrated != 0)
+{
+    return migrated;
+}
+
+if (migrateOnly)
+{
+    return 0;
+}
+
+await host.RunAsync();
+return 0;

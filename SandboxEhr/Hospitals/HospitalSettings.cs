@@ -16,4 +16,6 @@ public sealed record HospitalSettings
     public int LatencyMs { get; init; }
     /// <summary>Default and maximum page size of searches; null is the profile's own.</summary>
     public int? PageSize { get; init; }
+    /// <summary>How long an authorization code can be redeemed (the spec's ten minutes at most; 60 s here).</summary>
+    public int AuthorizationCodeLifetimeSeconds { get; init; } = 60;
 }

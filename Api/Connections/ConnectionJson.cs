@@ -1,0 +1,49 @@
+using PatientConnect.Api.Hosting;
+using PatientConnect.Connections;
+
+namespace PatientConnect.Api.Connections;
+
+/// <summary>The connection object of CONTRACT.md (plus created_at, updated_at). No token ever appears here.</summary>
+public sealed record ConnectionJson(
+    string Id,
+    string PatientId,
+    string SourceId,
+    ConnectionStatus Status,
+    string? FailureCode,
+    string? FailureDescription,
+    IReadOnlyList<string> Scopes,
+    string? FhirPatientId,
+    DateTime? ConnectedAt,
+    DateTime? LastRefreshedAt,
+    DateTime? AccessExpiresAt,
+    SyncJson Sync,
+    DateTime CreatedAt,
+    DateTime UpdatedAt)
+{
+    public static ConnectionJson From(ConnectionView view) => new(
+        view.Id,
+        view.PatientId,
+        view.SourceId,
+        view.Status,
+        view.FailureCode,
+        view.FailureDescription,
+        view.Scopes,
+        view.FhirPatientId,
+        ApiJson.Utc(view.ConnectedAt),
+        ApiJson.Utc(view.LastRefreshedAt),
+        ApiJson.Utc(view.AccessExpiresAt),
+        SyncJson.From(view.Sync ?? SyncView.Pending),
+        ApiJson.Utc(view.CreatedAt),
+        ApiJson.Utc(view.UpdatedAt));
+}
+
+public sealed record SyncJson(
+    SyncStatus Status,
+    long ResourcesFetched,
+    DateTime? StartedAt,
+    DateTime? CompletedAt,
+    string? Error)
+{
+    public static SyncJson From(SyncView view) => new(
+        view.Status, view.ResourcesFetched, ApiJson.Utc(view.StartedAt), ApiJson.Utc(view.CompletedAt), view.Error);
+}

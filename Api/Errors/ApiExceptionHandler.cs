@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Orleans.Runtime;
+
+namespace PatientConnect.Api.Errors;
+
+/// <summary>
+/// The last line: an exception becomes a problem, never a stack trace. Cluster trouble is 503
+/// (retryable); a grain's ArgumentException names the parameter it refused (for example a cursor).
+/// </summary>
+public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (httpContext.Response.HasStarted) return false;
+
+        ProblemHttpResult result;
+        switch (exception)
+        {
+            case BadHttpRequestException bad:
+                result = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? Problems.PayloadTooLarge(httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
+                    : TypedResults.Problem(Problems.Create(bad.StatusCode, "bad-request", "bad_request", "Bad request.", bad.Message));
+                break;
+            case ArgumentException argument when argument.ParamName is { } field && RequestFields.Contains(field):
+                result = Problems.Validation(field, FirstLine(argument.Message));
+                break;
+            case ArgumentException notConnected when notConnected.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
+                // The client has no cluster manifest yet (no silo reached since start) or no silo hosts the grain.
+                LogClusterUnavailable(logger, exception, httpContext.Request.Path);
+                httpContext.Response.Headers.RetryAfter = "1";
+                result = Unavailable();
+                break;
+            case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
+                // The client went away; nobody reads the answer.
+                return true;
+            case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+                or GatewayTooBusyException or ClientNotAvailableException or Orleans.Runtime.Messaging.ConnectionFailedException:
+                LogClusterUnavailable(logger, exception, httpContext.Request.Path);
+                httpContext.Response.Headers.RetryAfter = "1";
+                result = Unavailable();
+                break;
+            default:
+                LogUnhandled(logger, exception, httpContext.Request.Path);
+                result = TypedResults.Problem(Problems.Create(StatusCodes.Status500InternalServerError, "internal",
+                    "internal_error", "An unexpected error occurred.", null));
+                break;
+        }
+
+        await result.ExecuteAsync(httpContext);
+        return true;
+    }
+
+    // Grains report a refused request value (for example a stale cursor) as ArgumentException with
+    // the parameter named after the query field; other ArgumentExceptions are bugs, not client errors.
+    private static readonly HashSet<string> RequestFields =
+        ["cursor", "limit", "status", "q", "city", "state", "zip", "vendor", "source_id", "patient_id"];
+
+    private static ProblemHttpResult Unavailable() =>
+        TypedResults.Problem(Problems.Create(StatusCodes.Status503ServiceUnavailable, "unavailable",
+            "service_unavailable", "The service is temporarily unavailable.", "Retry the request shortly."));
+
+    // ArgumentException appends "(Parameter 'x')" on its own line; the field is reported separately.
+    private static string FirstLine(string message)
+    {
+        var paren = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return paren > 0 ? message[..paren] : message;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}")]
+    private static partial void LogClusterUnavailable(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string path);
+}

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using PatientConnect.Api.Errors;
+
+namespace PatientConnect.Api.Sessions;
+
+/// <summary>
+/// The body of POST /v1/patient-sessions, checked field by field: each problem names its field.
+/// Only shapes are checked here; whether a source exists is the patient grain's answer.
+/// </summary>
+public sealed record CreateSessionBody(
+    string PatientId,
+    string ReturnUrl,
+    string? SourceId,
+    IReadOnlyList<string> RecommendedSourceIds,
+    int ExpiresIn,
+    string MetadataJson)
+{
+    public const int DefaultExpiresIn = 1800;
+    public const int MinExpiresIn = 60;
+    public const int MaxExpiresIn = 86400;
+    public const int MaxRecommended = 20;
+    public const int MaxMetadataBytes = 4096;
+    public const int MaxUrlLength = 2048;
+
+    private static readonly HashSet<string> KnownFields =
+        ["patient_id", "return_url", "source_id", "recommended_source_ids", "expires_in", "metadata"];
+
+    public static (CreateSessionBody? Body, List<FieldError> Errors) Parse(JsonElement root, bool allowLoopbackHttp)
+    {
+        var errors = new List<FieldError>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        JsonElement? patientId = null, returnUrl = null, sourceId = null, recommended = null, expiresIn = null, metadata = null;
+
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                errors.Add(new FieldError(property.Name, "appears more than once."));
+                continue;
+            }
+            switch (property.Name)
+            {
+                case "patient_id": patientId = property.Value; break;
+                case "return_url": returnUrl = property.Value; break;
+                case "source_id": sourceId = property.Value; break;
+                case "recommended_source_ids": recommended = property.Value; break;
+                case "expires_in": expiresIn = property.Value; break;
+                case "metadata": metadata = property.Value; break;
+                default:
+                    // A misspelt optional field would otherwise be silently ignored.
+                    errors.Add(new FieldError(property.Name,
+                        $"is not a field of this request (expected one of: {string.Join(", ", KnownFields)})."));
+                    break;
+            }
+        }
+
+        var parsedPatientId = ParsePatientId(patientId, errors);
+        var parsedReturnUrl = ParseReturnUrl(returnUrl, allowLoopbackHttp, errors);
+        var parsedSourceId = ParseSourceId(sourceId, errors);
+        var parsedRecommended = ParseRecommended(recommended, errors);
+        var parsedExpiresIn = ParseExpiresIn(expiresIn, errors);
+        var parsedMetadata = ParseMetadata(metadata, errors);
+
+        if (errors.Count > 0) return (null, errors);
+        return (new CreateSessionBody(parsedPatientId!, parsedReturnUrl!, parsedSourceId, parsedRecommended,
+            parsedExpiresIn, parsedMetadata), errors);
+    }
+
+    private static string? ParsePatientId(JsonElement? value, List<FieldError> errors)
+    {
+        const string field = "patient_id";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(new FieldError(field, "is required."));
+            return null;
+        }
+        if (value.Value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new FieldError(field, "must be a string."));
+            return null;
+        }
+        var id = value.Value.GetString();
+        if (!Ids.IsValidPatientId(id))
+        {
+            errors.Add(new FieldError(field, "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'."));
+            return null;
+        }
+        return id;
+    }
+
+    private static string? ParseReturnUrl(JsonElement? value, bool allowLoopbackHttp, List<FieldError> errors)
+    {
+        const string field = "return_url";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(new FieldError(field, "is required."));
+            return null;
+        }
+        if (value.Value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new FieldError(field, "must be a string."));
+            return null;
+        }
+        var text = value.Value.GetString()!;
+        if (ReturnUrls.Check(text, allowLoopbackHttp) is { } problem)
+        {
+            errors.Add(new FieldError(field, problem));
+            return null;
+        }
+        return text;
+    }
+
+    private static string? ParseSourceId(JsonElement? value, List<FieldError> errors)
+    {
+        const string field = "source_id";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null) return null;
+        if (value.Value.ValueKind != JsonValueKind.String || !Ids.IsValid(value.Value.GetString(), Ids.SourcePrefix))
+        {
+            errors.Add(new FieldError(field, "must be a source id (src_…) from GET /v1/sources."));
+            return null;
+        }
+        return value.Value.GetString();
+    }
+
+    private static IReadOnlyList<string> ParseRecommended(JsonElement? value, List<FieldError> errors)
+    {
+        const string field = "recommended_source_ids";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null) return [];
+        if (value.Value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new FieldError(field, "must be an array of source ids."));
+            return [];
+        }
+        var count = value.Value.GetArrayLength();
+        if (count > MaxRecommended)
+        {
+            errors.Add(new FieldError(field, $"may hold at most {MaxRecommended} source ids."));
+            return [];
+        }
+        var ids = new List<string>(count);
+        var index = 0;
+        foreach (var item in value.Value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || !Ids.IsValid(item.GetString(), Ids.SourcePrefix))
+            {
+                errors.Add(new FieldError(field, $"item {index} must be a source id (src_…) from GET /v1/sources."));
+            }
+            else if (!ids.Contains(item.GetString()!))
+            {
+                ids.Add(item.GetString()!);
+            }
+            index++;
+        }
+        return ids;
+    }
+
+    private static int ParseExpiresIn(JsonElement? value, List<FieldError> errors)
+    {
+        const string field = "expires_in";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null) return DefaultExpiresIn;
+        if (value.Value.ValueKind == JsonValueKind.Number && value.Value.TryGetInt32(out var seconds))
+        {
+            if (seconds is >= MinExpiresIn and <= MaxExpiresIn) return seconds;
+        }
+        errors.Add(new FieldError(field, $"must be an integer number of seconds from {MinExpiresIn} to {MaxExpiresIn}."));
+        return DefaultExpiresIn;
+    }
+
+    private static string ParseMetadata(JsonElement? value, List<FieldError> errors)
+    {
+        const string field = "metadata";
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null) return "{}";
+        if (value.Value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(field, "must be a JSON object."));
+            return "{}";
+        }
+        // Measured compact, so indentation in the request does not count against the app.
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            value.Value.WriteTo(writer);
+        }
+        if (buffer.Length > MaxMetadataBytes)
+        {
+            errors.Add(new FieldError(field, $"may be at most {MaxMetadataBytes} bytes of JSON (it is {buffer.Length})."));
+            return "{}";
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using PatientConnect.Api.Hosting;
+using PatientConnect.Connections;
+using PatientConnect.Sessions;
+
+namespace PatientConnect.Api.Sessions;
+
+/// <summary>The session object of CONTRACT.md, field for field (plus recommended_source_ids).</summary>
+public sealed record SessionJson(
+    string Id,
+    string PatientId,
+    SessionStatus Status,
+    string Url,
+    string ReturnUrl,
+    string? SourceId,
+    string? ConnectionId,
+    ConnectionStatus? ConnectionStatus,
+    string? Error,
+    string? ErrorDescription,
+    JsonElement Metadata,
+    DateTime CreatedAt,
+    DateTime ExpiresAt,
+    DateTime? CompletedAt,
+    IReadOnlyList<string> RecommendedSourceIds)
+{
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    public static SessionJson From(SessionView view) => new(
+        view.Id,
+        view.PatientId,
+        view.Status,
+        view.Url,
+        view.ReturnUrl,
+        view.SourceId,
+        view.ConnectionId,
+        view.ConnectionStatus,
+        view.Error,
+        view.ErrorDescription,
+        ParseMetadata(view.MetadataJson),
+        ApiJson.Utc(view.CreatedAt),
+        ApiJson.Utc(view.ExpiresAt),
+        ApiJson.Utc(view.CompletedAt),
+        view.RecommendedSourceIds);
+
+    // Metadata was checked to be an object on the way in; the raw text goes back out as JSON, not as a string.
+    private static JsonElement ParseMetadata(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return EmptyObject;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : EmptyObject;
+        }
+        catch (JsonException)
+        {
+            return EmptyObject;
+        }
+    }
+}

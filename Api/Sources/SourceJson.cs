@@ -1,0 +1,21 @@
+using PatientConnect.Sources;
+
+namespace PatientConnect.Api.Sources;
+
+/// <summary>A directory entry as CONTRACT.md lists it, plus whether it can be connected today.</summary>
+public sealed record SourceJson(
+    string Id,
+    string Name,
+    string Vendor,
+    string FhirBaseUrl,
+    string? City,
+    string? State,
+    string? Zip,
+    string? LogoUrl,
+    string? PortalUrl,
+    bool Connectable)
+{
+    public static SourceJson From(SourceView view) => new(
+        view.Id, view.Name, view.Vendor, view.FhirBaseUrl, view.City, view.State, view.Zip,
+        view.LogoUrl, view.PortalUrl, view.Connectable);
+}

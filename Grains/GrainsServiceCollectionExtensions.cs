@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using PatientConnect.Grains.Security;
+using PatientConnect.Grains.Smart;
+using PatientConnect.Grains.Sources;
+
+namespace PatientConnect.Grains;
+
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything the grains need besides Orleans itself: options, the source catalog, the token
+    /// protector, the SMART client and its HttpClient, and the clock. The silo calls it once.
+    /// </summary>
+    public static IServiceCollection AddPatientConnectGrains(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PatientConnectOptions>()
+            .Bind(configuration.GetSection(PatientConnectOptions.SectionName))
+            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "PatientConnect:PublicBaseUrl must be an absolute URL.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        // Built at first resolve, so a malformed directory entry or a missing key stops the silo at
+        // start (the silo resolves both) rather than at a patient's first click.
+        services.TryAddSingleton(_ => SourceCatalog.FromConfiguration(configuration));
+        services.TryAddSingleton(sp => new TokenProtector(sp.GetRequiredService<IOptions<PatientConnectOptions>>()));
+        services.TryAddSingleton<SmartClient>();
+
+        services.AddHttpClient(SmartClient.HttpClientName, client =>
+            {
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("PatientConnect/1.0");
+                // A CapabilityStatement can be large; anything bigger than this is not a SMART answer.
+                client.MaxResponseContentBufferSize = 8 * 1024 * 1024;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Redirects are not followed: a token endpoint that redirects would have the code re-sent
+                // to wherever it points.
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
+            .AddStandardResilienceHandler(o =>
+            {
+                // Retries are for discovery, JWKS and other GETs only. The code exchange is a one-time
+                // POST: a second try after a lost answer only earns invalid_grant, so POSTs are never retried.
+                o.Retry.DisableForUnsafeHttpMethods();
+                o.Retry.MaxRetryAttempts = 2;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(300);
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(25);
+                // The breaker's sampling window must be at least twice the attempt timeout.
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+            })
+            // One circuit per EHR host: one hospital being down must not open the breaker for all.
+            .SelectPipelineByAuthority();
+
+        return services;
+    }
+}

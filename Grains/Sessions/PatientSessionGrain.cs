@@ -1,0 +1,431 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PatientConnect.Connections;
+using PatientConnect.Grains.Smart;
+using PatientConnect.Grains.Sources;
+using PatientConnect.Patients;
+using PatientConnect.Sessions;
+
+namespace PatientConnect.Grains.Sessions;
+
+/// <summary>
+/// The OAuth transaction of an open session: what the callback needs to prove the state and finish the
+/// code exchange. Replaced by every BeginConnect, dropped when the session ends.
+/// </summary>
+[GenerateSerializer, Alias("pc.OAuthTransactionState")]
+public sealed class OAuthTransactionState
+{
+    /// <summary>The random part of the OAuth state (the part after "ps_….").</summary>
+    [Id(0)] public string StateNonce { get; set; } = "";
+    /// <summary>
+    /// PKCE verifier. Stored in clear for the minutes the transaction lives: alone it grants nothing
+    /// (it needs the one-time code, which only reaches our redirect_uri).
+    /// </summary>
+    [Id(1)] public string CodeVerifier { get; set; } = "";
+    [Id(2)] public string SourceId { get; set; } = "";
+    [Id(3)] public string RedirectUri { get; set; } = "";
+    [Id(4)] public string TokenEndpoint { get; set; } = "";
+    [Id(5)] public string FhirBaseUrl { get; set; } = "";
+    [Id(6)] public string? Issuer { get; set; }
+    [Id(7)] public string? JwksUri { get; set; }
+    [Id(8)] public string ClientId { get; set; } = "";
+    [Id(9)] public List<string> RequestedScopes { get; set; } = [];
+    /// <summary>Set, and persisted, before the code exchange: a state works for one callback only.</summary>
+    [Id(10)] public bool Used { get; set; }
+    [Id(11)] public DateTimeOffset StartedAt { get; set; }
+}
+
+[GenerateSerializer, Alias("pc.PatientSessionState")]
+public sealed class PatientSessionState
+{
+    [Id(0)] public string? TenantId { get; set; }
+    [Id(1)] public string PatientId { get; set; } = "";
+    [Id(2)] public string ReturnUrl { get; set; } = "";
+    [Id(3)] public string? SourceId { get; set; }
+    [Id(4)] public List<string> RecommendedSourceIds { get; set; } = [];
+    [Id(5)] public string MetadataJson { get; set; } = "{}";
+    [Id(6)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(7)] public DateTimeOffset ExpiresAt { get; set; }
+    [Id(8)] public DateTimeOffset? CompletedAt { get; set; }
+    [Id(9)] public SessionStatus Status { get; set; }
+    [Id(10)] public string? Error { get; set; }
+    [Id(11)] public string? ErrorDescription { get; set; }
+    [Id(12)] public string? ConnectionId { get; set; }
+    [Id(13)] public ConnectionStatus? ConnectionStatus { get; set; }
+    [Id(14)] public OAuthTransactionState? Transaction { get; set; }
+    /// <summary>The source the patient chose last (direct mode: always <see cref="SourceId"/>).</summary>
+    [Id(15)] public string? ChosenSourceId { get; set; }
+
+    public bool Exists => TenantId is not null;
+}
+
+/// <summary>
+/// One patient session (key: its ps_ id): open → complete | expired. Runs the SMART authorization
+/// code flow for it, and expires it by a durable reminder that survives silo restarts.
+/// </summary>
+public sealed partial class PatientSessionGrain(
+    [PersistentState("session", "store")] IPersistentState<PatientSessionState> state,
+    SourceCatalog catalog,
+    SmartClient smart,
+    IOptions<PatientConnectOptions> options,
+    TimeProvider timeProvider,
+    ILogger<PatientSessionGrain> logger) : Grain, IPatientSessionGrain, IRemindable
+{
+    public const string ExpiryReminder = "expire";
+
+    // Reminders below a minute need a silo-wide option change; the first tick comes at expires_at anyway,
+    // the period only matters when a tick fails and must run again.
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    // Fallback when a token response omits expires_in: assume short, so a refresh comes early rather than late.
+    private static readonly TimeSpan AssumedAccessLifetime = TimeSpan.FromMinutes(5);
+
+    private string Id => this.GetPrimaryKeyString();
+    private PatientSessionState S => state.State;
+
+    public async Task<SessionView> Create(CreateSession request)
+    {
+        if (S.Exists) throw new InvalidOperationException($"Session {Id} already exists.");
+        var now = timeProvider.GetUtcNow();
+        state.State = new PatientSessionState
+        {
+            TenantId = request.TenantId,
+            PatientId = request.PatientId,
+            ReturnUrl = request.ReturnUrl,
+            SourceId = request.SourceId,
+            RecommendedSourceIds = [.. request.RecommendedSourceIds.Distinct(StringComparer.Ordinal)],
+            MetadataJson = string.IsNullOrWhiteSpace(request.MetadataJson) ? "{}" : request.MetadataJson,
+            CreatedAt = now,
+            ExpiresAt = now + request.ExpiresIn,
+            Status = SessionStatus.Open,
+        };
+        await state.WriteStateAsync();
+        // Registered after the write: if it failed, the session still never works past expires_at
+        // (every entry point checks the time), only the expired status would be recorded late.
+        await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - now, TimeSpan.Zero), ReminderPeriod);
+        logger.LogInformation("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
+        return View(now);
+    }
+
+    public Task<SessionView?> Get(string tenantId) =>
+        Task.FromResult(S.Exists && S.TenantId == tenantId ? View(timeProvider.GetUtcNow()) : null);
+
+    public Task<ConnectPage?> GetConnectPage()
+    {
+        if (!S.Exists) return Task.FromResult<ConnectPage?>(null);
+        var status = EffectiveStatus(timeProvider.GetUtcNow());
+        return Task.FromResult<ConnectPage?>(new ConnectPage(Id, status, S.SourceId, S.RecommendedSourceIds.ToArray(), ReturnLink(status), S.ExpiresAt));
+    }
+
+    public async Task<ConnectStep> BeginConnect(string sourceId)
+    {
+        if (!S.Exists) return new ConnectStep(null, "session_not_found", "This link is not valid.", null);
+        await ExpireIfDue();
+        if (S.Status == SessionStatus.Expired)
+        {
+            return Refuse("session_expired", "This link has expired. Go back to the app to start again.");
+        }
+        if (S.Status == SessionStatus.Complete)
+        {
+            return Refuse("session_complete", "This session is already finished. Go back to the app.");
+        }
+        if (S.SourceId is not null && !string.Equals(sourceId, S.SourceId, StringComparison.Ordinal))
+        {
+            return Refuse("source_not_allowed", "This link connects one particular health system only.");
+        }
+        var source = catalog.Find(sourceId);
+        if (source is null) return Refuse("unknown_source", "That health system is not in our directory.");
+        if (source.Registration is not { } registration)
+        {
+            return Refuse("source_not_connectable", $"{source.View.Name} cannot be connected yet. Please choose another health system.");
+        }
+
+        SmartConfiguration config;
+        try
+        {
+            config = await smart.DiscoverAsync(source.View.FhirBaseUrl);
+        }
+        catch (SmartException e)
+        {
+            logger.LogWarning("Session {SessionId}: discovery of {SourceId} failed: {Description}", Id, sourceId, e.Description);
+            return Refuse("ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
+        }
+
+        var scopes = SmartScopes.Choose(config);
+        var pkce = PkcePair.New();
+        var oauthState = OAuthState.New(Id);
+        var redirectUri = options.Value.RedirectUri;
+        // A new transaction replaces any earlier one, so the state of an abandoned attempt stops working.
+        S.Transaction = new OAuthTransactionState
+        {
+            StateNonce = NonceOf(oauthState)!,
+            CodeVerifier = pkce.Verifier,
+            SourceId = sourceId,
+            RedirectUri = redirectUri,
+            TokenEndpoint = config.TokenEndpoint,
+            FhirBaseUrl = config.FhirBaseUrl,
+            Issuer = config.Issuer,
+            JwksUri = config.JwksUri,
+            ClientId = registration.ClientId,
+            RequestedScopes = [.. scopes],
+            StartedAt = timeProvider.GetUtcNow(),
+        };
+        S.ChosenSourceId = sourceId;
+        await state.WriteStateAsync();
+        logger.LogInformation("Session {SessionId}: authorizing at {SourceId}", Id, sourceId);
+        var url = SmartClient.BuildAuthorizeUrl(config, registration.ClientId, redirectUri, scopes, oauthState, pkce.Challenge);
+        return new ConnectStep(url, null, null, ReturnLink(S.Status));
+    }
+
+    public async Task<CallbackOutcome> CompleteCallback(OAuthCallback callback)
+    {
+        var tx = S.Transaction;
+        var nonce = OAuthState.SessionIdOf(callback.State) == Id ? NonceOf(callback.State) : null;
+        if (!S.Exists || tx is null || tx.Used || nonce is null || !FixedTimeEquals(nonce, tx.StateNonce))
+        {
+            logger.LogWarning("Session {SessionId}: callback refused (unknown, replayed or tampered state)", Id);
+            return new CallbackOutcome(null, "invalid_state",
+                "This sign-in response is not valid or was already used. Go back to the app and start again.");
+        }
+
+        // Burn the state before anything reaches the token endpoint: a replayed callback racing this one,
+        // or arriving after a crash, must not get a second exchange.
+        tx.Used = true;
+        var now = timeProvider.GetUtcNow();
+        if (EffectiveStatus(now) == SessionStatus.Expired)
+        {
+            await Expire();
+            return new CallbackOutcome(ReturnLink(SessionStatus.Expired), "session_expired", "This link expired before the health system answered.");
+        }
+        await state.WriteStateAsync();
+
+        var binding = new ConnectionBinding(S.TenantId!, S.PatientId, tx.SourceId);
+        if (callback.Error is not null)
+        {
+            // The portal said no (or failed before asking): nothing about any connection changes.
+            var error = ErrorCodePattern().IsMatch(callback.Error) ? callback.Error : "ehr_error";
+            var description = callback.ErrorDescription is { } d ? Truncate(d, 500) : DefaultDescription(error);
+            await Complete(error, description, connectionId: null, connectionStatus: null);
+            return new CallbackOutcome(ReturnLink(S.Status), error, description);
+        }
+
+        TokenGrant grant;
+        try
+        {
+            grant = await Exchange(tx, callback.Code, now);
+        }
+        catch (SmartException e)
+        {
+            logger.LogWarning("Session {SessionId}: connecting {SourceId} failed: {Code}", Id, tx.SourceId, e.Code);
+            var failedId = await Patient().GetOrAddConnectionId(tx.SourceId);
+            await GrainFactory.GetGrain<IConnectionGrain>(failedId).Fail(binding, e.Code, e.Description);
+            await Complete("ehr_error", e.Description, failedId, ConnectionStatus.Failed);
+            return new CallbackOutcome(ReturnLink(S.Status), "ehr_error", e.Description);
+        }
+
+        var connectionId = await Patient().GetOrAddConnectionId(tx.SourceId);
+        var connection = await GrainFactory.GetGrain<IConnectionGrain>(connectionId).Activate(binding, grant);
+        await Complete(null, null, connectionId, connection.Status);
+        return new CallbackOutcome(ReturnLink(S.Status), null, null);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ExpiryReminder) return;
+        if (!S.Exists)
+        {
+            await StopReminder();
+            return;
+        }
+        var now = timeProvider.GetUtcNow();
+        if (S.Status == SessionStatus.Open)
+        {
+            if (now < S.ExpiresAt)
+            {
+                // Fired early (clock skew between silos): aim again at the real expiry.
+                await this.RegisterOrUpdateReminder(ExpiryReminder, S.ExpiresAt - now, ReminderPeriod);
+                return;
+            }
+            await Expire();
+            return;
+        }
+        // Already finished: a tick here means an earlier notification or unregistration failed; both
+        // are idempotent, so do them again.
+        await Patient().SessionChanged(Id, S.Status);
+        await StopReminder();
+    }
+
+    /// <summary>The code exchange and the id_token check; every failure becomes a SmartException.</summary>
+    private async Task<TokenGrant> Exchange(OAuthTransactionState tx, string? code, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(code))
+        {
+            throw new SmartException("ehr_error", "The health system returned neither an authorization code nor an error.");
+        }
+        var registration = catalog.Find(tx.SourceId)?.Registration
+            ?? throw new SmartException("ehr_error", "The health system is no longer configured for connections.");
+        try
+        {
+            var token = await smart.ExchangeCodeAsync(tx.TokenEndpoint, registration, code, tx.RedirectUri, tx.CodeVerifier);
+            string? fhirUser = null;
+            if (token.IdToken is not null)
+            {
+                fhirUser = await smart.ValidateIdTokenAsync(tx.FhirBaseUrl, tx.Issuer, tx.JwksUri, registration.ClientId, token.IdToken);
+            }
+            // The granted scope is authoritative; RFC 6749 §5.1 says an omitted scope means "as requested".
+            var scopes = token.Scope is null ? tx.RequestedScopes : SmartScopes.Split(token.Scope);
+            return new TokenGrant(
+                token.AccessToken,
+                token.RefreshToken,
+                now + (token.ExpiresIn ?? AssumedAccessLifetime),
+                scopes.ToArray(),
+                token.Patient ?? PatientIdOf(fhirUser));
+        }
+        catch (SmartException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Anything else (a bad key in configuration, a malformed answer) is still this EHR attempt
+            // failing; the message of e is not passed on because it could quote the response.
+            logger.LogError("Session {SessionId}: unexpected {Kind} during the code exchange", Id, e.GetType().Name);
+            throw new SmartException("ehr_error", "The connection could not be completed because of an unexpected error.", e);
+        }
+    }
+
+    private async Task ExpireIfDue()
+    {
+        if (S.Status == SessionStatus.Open && timeProvider.GetUtcNow() >= S.ExpiresAt) await Expire();
+    }
+
+    private async Task Expire()
+    {
+        S.Status = SessionStatus.Expired;
+        // The state of a transaction in flight stays recognisable, so a patient coming back from the
+        // portal late gets "session expired" at the app rather than an unknown-state page; the verifier
+        // goes, since no exchange will ever happen.
+        if (S.Transaction is { } tx) tx.CodeVerifier = "";
+        await state.WriteStateAsync();
+        logger.LogInformation("Session {SessionId} expired", Id);
+        await Patient().SessionChanged(Id, SessionStatus.Expired);
+        await StopReminder();
+    }
+
+    private async Task Complete(string? error, string? description, string? connectionId, ConnectionStatus? connectionStatus)
+    {
+        S.Status = SessionStatus.Complete;
+        S.CompletedAt = timeProvider.GetUtcNow();
+        S.Error = error;
+        S.ErrorDescription = description;
+        S.ConnectionId = connectionId;
+        S.ConnectionStatus = connectionStatus;
+        S.Transaction = null;
+        await state.WriteStateAsync();
+        logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
+        // Should either call below fail, the reminder still fires at expires_at and repeats them.
+        await Patient().SessionChanged(Id, SessionStatus.Complete);
+        await StopReminder();
+    }
+
+    private async Task StopReminder()
+    {
+        if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+
+    private IPatientGrain Patient() => GrainFactory.GetGrain<IPatientGrain>(Ids.PatientKey(S.TenantId!, S.PatientId));
+
+    private SessionStatus EffectiveStatus(DateTimeOffset now) =>
+        S.Status == SessionStatus.Open && now >= S.ExpiresAt ? SessionStatus.Expired : S.Status;
+
+    private ConnectStep Refuse(string code, string message) => new(null, code, message, ReturnLink(EffectiveStatus(timeProvider.GetUtcNow())));
+
+    /// <summary>return_url with the outcome parameters of the contract for the given status.</summary>
+    private string ReturnLink(SessionStatus status)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["patient_id"] = S.PatientId,
+            ["patient_session_id"] = Id,
+        };
+        switch (status)
+        {
+            case SessionStatus.Complete when S.Error is null:
+                query["success"] = "true";
+                query["connection_id"] = S.ConnectionId;
+                break;
+            case SessionStatus.Complete:
+                query["success"] = "false";
+                if (S.ConnectionId is not null) query["connection_id"] = S.ConnectionId;
+                query["error"] = S.Error;
+                query["error_description"] = S.ErrorDescription;
+                break;
+            case SessionStatus.Expired:
+                query["success"] = "false";
+                query["error"] = "session_expired";
+                query["error_description"] = "The connect link expired before the patient finished.";
+                break;
+            default:
+                // Still open: the patient chose to go back without connecting; the session stays usable.
+                query["success"] = "false";
+                query["error"] = "cancelled";
+                query["error_description"] = "The patient went back without connecting a health system.";
+                break;
+        }
+        return QueryHelpers.AddQueryString(S.ReturnUrl, query);
+    }
+
+    private SessionView View(DateTimeOffset now) => new(
+        Id,
+        S.PatientId,
+        EffectiveStatus(now),
+        options.Value.SessionUrl(Id),
+        S.ReturnUrl,
+        S.SourceId,
+        S.ConnectionId,
+        S.ConnectionStatus,
+        S.Error,
+        S.ErrorDescription,
+        S.MetadataJson,
+        S.CreatedAt,
+        S.ExpiresAt,
+        S.CompletedAt,
+        S.RecommendedSourceIds.ToArray());
+
+    private static string? NonceOf(string? oauthState)
+    {
+        var dot = oauthState?.IndexOf('.') ?? -1;
+        return dot > 0 && dot < oauthState!.Length - 1 ? oauthState[(dot + 1)..] : null;
+    }
+
+    private static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>"Patient/123" or ".../Patient/123" from a fhirUser claim; other user types give null.</summary>
+    private static string? PatientIdOf(string? fhirUser)
+    {
+        if (fhirUser is null) return null;
+        var marker = fhirUser.LastIndexOf("Patient/", StringComparison.Ordinal);
+        if (marker < 0 || (marker > 0 && fhirUser[marker - 1] != '/')) return null;
+        var id = fhirUser[(marker + "Patient/".Length)..];
+        return id.Length > 0 && !id.Contains('/') ? id : null;
+    }
+
+    private static string DefaultDescription(string error) => error switch
+    {
+        "access_denied" => "The patient did not allow access.",
+        _ => "The health system ended the sign-in with an error.",
+    };
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    // RFC 6749 error codes are short ASCII tokens; anything else from the query string is not echoed.
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ErrorCodePattern();
+}

@@ -1,0 +1,70 @@
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using PatientConnect.Silo.Tenants;
+
+namespace PatientConnect.Silo;
+
+public static class SiloHostExtensions
+{
+    /// <summary>The grain storage every grain names in <c>[PersistentState(..., "store")]</c>.</summary>
+    public const string StorageName = "store";
+
+    // ADO.NET providers look the factory up by this name; "PostgreSQL" is not registered.
+    private const string Invariant = "Npgsql";
+
+    public static HostApplicationBuilder AddPatientConnectSilo(this HostApplicationBuilder builder, SiloSettings settings)
+    {
+        var configuration = builder.Configuration;
+
+        // TODO(grains): enable once Grains/GrainsServiceCollectionExtensions.cs exists:
+        // builder.Services.AddPatientConnectGrains(configuration);
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            silo.ConfigureEndpoints(settings.AdvertisedIp, settings.SiloPort, settings.GatewayPort,
+                listenOnAnyHostAddress: settings.ListenOnAnyHostAddress);
+
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = settings.ConnectionString;
+            });
+            silo.AddAdoNetGrainStorage(StorageName, o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = settings.ConnectionString;
+            });
+            // Plain JSON rows instead of Newtonsoft with $type: renaming a state type keeps its data.
+            silo.UseSystemTextJsonGrainStorageSerializer();
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = settings.ConnectionString;
+            });
+
+            // The Api hosts the dashboard page; its data calls land on IDashboardGrain in every silo.
+            silo.AddDashboard();
+
+            // Tuning hooks for tests and operators (failure detection speed, reminder floor).
+            silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            silo.Services.Configure<ReminderOptions>(configuration.GetSection("Orleans:Reminders"));
+        });
+
+        // Registered after UseOrleans, so it starts once the silo is active.
+        builder.Services.AddHostedService<ApiKeySeeder>();
+
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            // Room for Orleans to hand grains off and leave the membership table cleanly on SIGTERM.
+            o.ShutdownTimeout = TimeSpan.FromSeconds(
+                configuration.GetValue("PatientConnect:ShutdownTimeoutSeconds", 30));
+        });
+
+        return builder;
+    }
+}

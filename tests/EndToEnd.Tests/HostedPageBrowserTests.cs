@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+using System.Web;
+using Microsoft.Playwright;
+using PatientConnect.EndToEnd.Tests.Infrastructure;
+
+namespace PatientConnect.EndToEnd.Tests;
+
+/// <summary>The patient's whole journey in real headless Chromium: hosted search, the sandbox's consent page, back to the app.</summary>
+public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFixture browser)
+    : EndToEndTest(services), IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Patient_searches_picks_a_hospital_approves_and_lands_on_return_url()
+    {
+        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        var patient = NewPatientId("browser");
+        var lakeside = await Flow.SourceIdAsync("lakeside");
+        var returnUrl = new Uri(Services.ApiBase, "health/live?app=browser").ToString();
+        var session = await Flow.CreateSessionAsync(patient, returnUrl: returnUrl);
+
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+
+        var opened = await page.GotoAsync(session.Str("url")!);
+        Assert.Equal(200, opened?.Status);
+        var search = page.Locator("input#q[name=q]");
+        await search.FillAsync("Lakeside");
+        await search.PressAsync("Enter");
+        var result = page.Locator($"a.source[data-source-id=\"{lakeside}\"]");
+        await result.WaitForAsync();
+        Assert.Contains("Lakeside Medical Center", await result.InnerTextAsync(), StringComparison.Ordinal);
+        await result.ClickAsync();
+
+        // The sandbox's own login and consent page: pick the last test patient, approve.
+        await page.WaitForURLAsync(new Regex("/hospitals/lakeside/auth/authorize"));
+        var patients = page.Locator("input[type=radio][name=patient]");
+        var count = await patients.CountAsync();
+        Assert.True(count > 0, "the sandbox shows no patient to sign in as");
+        var chosen = patients.Nth(count - 1);
+        var chosenId = await chosen.GetAttributeAsync("value");
+        await chosen.CheckAsync();
+        await page.Locator("button[name=decision][value=approve]").ClickAsync();
+
+        var returnPath = new Uri(returnUrl).GetLeftPart(UriPartial.Path);
+        await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+        var landed = new Uri(page.Url);
+        var query = HttpUtility.ParseQueryString(landed.Query);
+        Assert.Equal("true", query["success"]);
+        Assert.Equal("browser", query["app"]);
+        Assert.Equal(patient, query["patient_id"]);
+        Assert.Equal(session.Str("id"), query["patient_session_id"]);
+        Assert.StartsWith("conn_", query["connection_id"], StringComparison.Ordinal);
+
+        var completed = await Flow.GetSessionAsync(session.Str("id")!);
+        Assert.Equal("complete", completed.Str("status"));
+        Assert.Equal(lakeside, completed.Str("source_id"));
+        var connection = await Flow.GetConnectionAsync(query["connection_id"]!);
+        Assert.Equal("active", connection.Str("status"));
+        Assert.Equal(chosenId, connection.Str("fhir_patient_id"));
+    }
+
+    [Fact]
+    public async Task Patient_who_denies_lands_on_return_url_with_access_denied()
+    {
+        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        var patient = NewPatientId("browserdeny");
+        var session = await Flow.CreateSessionAsync(patient, await Flow.SourceIdAsync("riverside"));
+
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        await page.GotoAsync(session.Str("url")!); // direct mode: straight to the EHR
+        await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
+        await page.Locator("button[name=decision][value=deny]").ClickAsync();
+
+        var returnPath = new Uri(Flow.ReturnUrl).GetLeftPart(UriPartial.Path);
+        await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+        var query = HttpUtility.ParseQueryString(new Uri(page.Url).Query);
+        Assert.Equal("false", query["success"]);
+        Assert.Equal("access_denied", query["error"]);
+        Assert.Null(query["connection_id"]);
+    }
+}

@@ -1,1 +1,0 @@
-namespace PatientConnect.EndToEnd.Tests;

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+[assembly: AssemblyFixture(typeof(PatientConnect.Grains.Tests.ClusterFixture))]
+// One cluster and one hand-moved clock for all tests: a test that moves time must not run beside one
+// that relies on it standing still.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace PatientConnect.Grains.Tests;
+
+/// <summary>An in-process Orleans cluster (memory storage, in-memory reminders) beside a fake EHR.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const string TenantA = "tenant-a";
+    public const string TenantB = "tenant-b";
+    public const string PublicBaseUrl = "https://connect.test";
+
+    // Silos of a TestCluster run in this process: the configurator reads these statics.
+    internal static ManualClock SharedClock { get; } = new();
+    internal static IConfiguration? SharedConfiguration { get; private set; }
+
+    public ManualClock Clock => SharedClock;
+    public FakeEhr Ehr { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public string SourceId(string hospital) => Ids.SourceIdFor(Ehr.FhirBase(hospital));
+
+    public async ValueTask InitializeAsync()
+    {
+        Ehr = await FakeEhr.StartAsync();
+        using var rsa = RSA.Create(2048);
+        var sources = new[]
+        {
+            Source("riverside", "Riverside General Hospital", "epic", "Madison", "WI", "53703", clientId: "pc-public", auth: "none"),
+            Source("lakeside", "Lakeside Medical Center", "cerner", "Kansas City", "MO", "64108", clientId: "pc-confidential",
+                auth: "client_secret_basic", secret: "s3cret: &x"),
+            Source("keyed", "Keyed Health", "payer", "Hartford", "CT", "06103", clientId: "pc-jwt", auth: "private_key_jwt",
+                pem: rsa.ExportPkcs8PrivateKeyPem()),
+            Source("legacy", "Legacy Clinic", "epic", "Madison", "WI", "53711", clientId: "pc-public", auth: "none"),
+            Source("down", "Downtown Hospital", "epic", "Madison", "WI", "53703", clientId: "pc-public", auth: "none"),
+            Source("unregistered", "Unregistered Clinic", "cerner", "Springfield", "IL", "62701"),
+            Source("hidden", "Hidden Lab", "epic", "Madison", "WI", "53703", clientId: "pc-public", auth: "none", hidden: true),
+        };
+        var settings = new Dictionary<string, string?>
+        {
+            ["PatientConnect:PublicBaseUrl"] = PublicBaseUrl + "/",
+            ["PatientConnect:TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        for (var i = 0; i < sources.Length; i++)
+        {
+            foreach (var (key, value) in sources[i]) settings[$"Directory:Sources:{i}:{key}"] = value;
+        }
+        SharedConfiguration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var builder = new TestClusterBuilder { Options = { InitialSilosCount = 1 } };
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    private Dictionary<string, string?> Source(
+        string hospital, string name, string vendor, string city, string state, string zip,
+        string? clientId = null, string? auth = null, string? secret = null, string? pem = null, bool hidden = false) => new()
+    {
+        ["Name"] = name,
+        ["Vendor"] = vendor,
+        ["FhirBaseUrl"] = Ehr.FhirBase(hospital),
+        ["City"] = city,
+        ["State"] = state,
+        ["Zip"] = zip,
+        ["ClientId"] = clientId,
+        ["AuthMethod"] = auth,
+        ["ClientSecret"] = secret,
+        ["PrivateKeyPem"] = pem,
+        ["KeyId"] = pem is null ? null : "k1",
+        ["Hidden"] = hidden ? "true" : null,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+        if (Ehr is not null) await Ehr.DisposeAsync();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.AddMemoryGrainStorage("store");
+            silo.UseInMemoryReminderService();
+            silo.Services.AddSingleton<TimeProvider>(SharedClock);
+            silo.Services.AddPatientConnectGrains(SharedConfiguration!);
+        }
+    }
+}
