@@ -29,7 +29,6 @@ COPY --from=build /app ./
 COPY config/ ./config/
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     ASPNETCORE_ENVIRONMENT=Production
-# The entry assembly was recorded at publish time, so one Dockerfile serves every program.
-# ORLEANS_ADVERTISE_CONTAINER_IP=1 makes a silo advertise its own container address: replicas
-# of a scaled service cannot each be given one by hand.
-ENTRYPOINT ["/bin/sh", "-c", "if [ \"${ORLEANS_ADVERTISE_CONTAINER_IP:-0}\" = 1 ]; then Orleans__AdvertisedIP=\"$(hostname -i | cut -d' ' -f1)\"; export Orleans__AdvertisedIP; fi; exec dotnet \"/app/$(cat /app/.entry).dll\" \"$@\"", "entrypoint"]
+# The entry assembly was recorded at publish time, so one Dockerfile serves every program;
+# arguments (command: in compose) follow it.
+ENTRYPOINT ["/bin/sh", "-c", "exec dotnet \"/app/$(cat /app/.entry).dll\" \"$@\"", "entrypoint"]

@@ -65,7 +65,7 @@ app.UseAuthorization();
 
 app.MapOpenApi();
 app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
-app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy);
+app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy).ExcludeFromDescription();
 
 app.MapHealthApi();
 app.MapConnectApi();

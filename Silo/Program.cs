@@ -33,6 +33,19 @@ if (!migrateOnly)
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PatientConnect.Silo");
 
+if (!migrateOnly)
+{
+    try
+    {
+        SiloHostExtensions.ResolveGrainServices(host.Services);
+    }
+    catch (Exception e)
+    {
+        Console.Error.WriteLine($"PatientConnect.Silo: invalid configuration: {e.Message}");
+        return 1;
+    }
+}
+
 var migrated = await SchemaMigration.MigrateAsync(host.Services, settings, logger);
 if (migrated != 0)
 {

@@ -1,5 +1,8 @@
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using PatientConnect.Grains;
+using PatientConnect.Grains.Security;
+using PatientConnect.Grains.Sources;
 using PatientConnect.Silo.Tenants;
 
 namespace PatientConnect.Silo;
@@ -16,8 +19,7 @@ public static class SiloHostExtensions
     {
         var configuration = builder.Configuration;
 
-        // TODO(grains): enable once Grains/GrainsServiceCollectionExtensions.cs exists:
-        // builder.Services.AddPatientConnectGrains(configuration);
+        builder.Services.AddPatientConnectGrains(configuration);
 
         builder.UseOrleans(silo =>
         {
@@ -66,5 +68,16 @@ public static class SiloHostExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// Builds the services the grains resolve lazily (the source directory, the token key), so a
+    /// malformed directory entry or key stops the silo now, with its message, instead of failing
+    /// a patient's first click.
+    /// </summary>
+    public static void ResolveGrainServices(IServiceProvider services)
+    {
+        _ = services.GetRequiredService<SourceCatalog>();
+        _ = services.GetRequiredService<TokenProtector>();
     }
 }

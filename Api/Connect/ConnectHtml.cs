@@ -111,7 +111,7 @@ public static class ConnectHtml
             }
             body.Append("<a class=\"source\" data-source-id=\"").Append(Attr(source.Id)).Append("\" href=\"")
                 .Append(Attr(StartPath(sessionId, source.Id))).Append("\">").Append(Text(source.Name)).Append("</a>");
-            var where = string.Join(", ", new[] { source.City, source.State, source.Zip }.Where(s => !string.IsNullOrWhiteSpace(s)));
+            var where = Where(source);
             if (where.Length > 0) body.Append("<span class=\"where\">").Append(Text(where)).Append("</span>");
             if (!source.Connectable)
             {
@@ -120,6 +120,13 @@ public static class ConnectHtml
             body.Append("</li>");
         }
         body.Append("</ul>");
+    }
+
+    // "Madison, WI 53703", with whatever parts the directory has.
+    private static string Where(SourceView source)
+    {
+        var region = string.Join(" ", new[] { source.State, source.Zip }.Where(s => !string.IsNullOrWhiteSpace(s)));
+        return string.Join(", ", new[] { source.City, region }.Where(s => !string.IsNullOrWhiteSpace(s)));
     }
 
     private static void BackLink(StringBuilder body, string? returnLink)

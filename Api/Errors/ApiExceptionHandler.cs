@@ -22,7 +22,7 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                     ? Problems.PayloadTooLarge(httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
                     : TypedResults.Problem(Problems.Create(bad.StatusCode, "bad-request", "bad_request", "Bad request.", bad.Message));
                 break;
-            case ArgumentException argument when argument.ParamName is { } field && RequestFields.Contains(field):
+            case ArgumentException argument when ParameterOf(argument) is { } field && RequestFields.Contains(field):
                 result = Problems.Validation(field, FirstLine(argument.Message));
                 break;
             case ArgumentException notConnected when notConnected.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
@@ -47,9 +47,29 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                 break;
         }
 
+        if (IsPatientPage(httpContext.Request.Path))
+        {
+            // The patient's browser gets a page, not JSON.
+            var status = result.StatusCode;
+            httpContext.Response.StatusCode = status;
+            httpContext.Response.Headers.CacheControl = "no-store";
+            httpContext.Response.ContentType = "text/html; charset=utf-8";
+            await httpContext.Response.WriteAsync(Connect.ConnectHtml.MessagePage(
+                status == StatusCodes.Status503ServiceUnavailable ? "Please try again in a moment" : "Something went wrong",
+                status == StatusCodes.Status503ServiceUnavailable
+                    ? "The service is busy or restarting. Reload this page in a few seconds."
+                    : "An unexpected error occurred. Reload this page, or go back to the app and start again.",
+                null), cancellationToken);
+            return true;
+        }
+
         await result.ExecuteAsync(httpContext);
         return true;
     }
+
+    private static bool IsPatientPage(PathString path) =>
+        path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/oauth", StringComparison.OrdinalIgnoreCase);
 
     // Grains report a refused request value (for example a stale cursor) as ArgumentException with
     // the parameter named after the query field; other ArgumentExceptions are bugs, not client errors.
@@ -59,6 +79,18 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
     private static ProblemHttpResult Unavailable() =>
         TypedResults.Problem(Problems.Create(StatusCodes.Status503ServiceUnavailable, "unavailable",
             "service_unavailable", "The service is temporarily unavailable.", "Retry the request shortly."));
+
+    // Across the grain boundary ParamName may not survive serialization; the message keeps it as "(Parameter 'x')".
+    private static string? ParameterOf(ArgumentException exception)
+    {
+        if (!string.IsNullOrEmpty(exception.ParamName)) return exception.ParamName;
+        const string marker = " (Parameter '";
+        var start = exception.Message.LastIndexOf(marker, StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += marker.Length;
+        var end = exception.Message.IndexOf('\'', start);
+        return end > start ? exception.Message[start..end] : null;
+    }
 
     // ArgumentException appends "(Parameter 'x')" on its own line; the field is reported separately.
     private static string FirstLine(string message)

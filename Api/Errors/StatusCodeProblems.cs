@@ -14,6 +14,7 @@ public static class StatusCodeProblems
         {
             StatusCodes.Status404NotFound => $"No resource at {http.Request.Path}.",
             StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}.",
+            StatusCodes.Status415UnsupportedMediaType => "Send the body as application/json.",
             _ => null,
         };
         return TypedResults.Problem(Problems.Create(status, slug, code, title, detail)).ExecuteAsync(http);

@@ -1,3 +1,4 @@
+using SandboxEhr.Fhir;
 using SandboxEhr.Hospitals;
 
 namespace SandboxEhr.Auth;
@@ -7,18 +8,12 @@ namespace SandboxEhr.Auth;
 /// search" in the hospital's own syntax: v1 <c>patient/X.read</c> (epic, payer) or v2 <c>patient/X.rs</c>
 /// (cerner). A request in the other syntax is translated (v1 <c>.read</c> and <c>.*</c> mean v2 <c>.rs</c>;
 /// a v2 permission string with both r and s means v1 <c>.read</c>); anything else (write-only, r or s alone,
-/// granular <c>?param=</c> scopes, user/ and system/ scopes, unknown types) is left out of the grant.
+/// granular <c>?param=</c> scopes, user/ and system/ scopes, types the profile does not serve) is left out
+/// of the grant.
 /// A request left with no resource scope at all is refused with invalid_scope.
 /// </summary>
 public static class ScopePolicy
 {
-    public static readonly IReadOnlyList<string> ResourceTypes =
-    [
-        "Patient", "AllergyIntolerance", "Condition", "Observation", "DiagnosticReport", "DocumentReference",
-        "Binary", "MedicationRequest", "Medication", "Immunization", "Procedure", "Encounter", "CarePlan",
-        "CareTeam", "Goal", "Device", "Coverage", "ExplanationOfBenefit", "Practitioner", "Organization",
-    ];
-
     public static readonly IReadOnlyList<string> ContextScopes = ["launch/patient", "openid", "fhirUser", "offline_access"];
 
     public static string ResourceScope(bool v2, string type) => v2 ? $"patient/{type}.rs" : $"patient/{type}.read";
@@ -27,7 +22,7 @@ public static class ScopePolicy
     [
         .. ContextScopes,
         ResourceScope(hospital.UsesV2Scopes, "*"),
-        .. ResourceTypes.Select(t => ResourceScope(hospital.UsesV2Scopes, t)),
+        .. Profile(hospital).AllTypes.Select(t => ResourceScope(hospital.UsesV2Scopes, t)),
     ];
 
     /// <summary>The granted scopes (distinct, in request order); empty when the request holds no usable resource scope.</summary>
@@ -36,7 +31,7 @@ public static class ScopePolicy
         var granted = new List<string>();
         foreach (var scope in (requested ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            var grantedScope = ContextScopes.Contains(scope) ? scope : TranslateResourceScope(hospital.UsesV2Scopes, scope);
+            var grantedScope = ContextScopes.Contains(scope) ? scope : TranslateResourceScope(hospital, scope);
             if (grantedScope is not null && !granted.Contains(grantedScope))
                 granted.Add(grantedScope);
         }
@@ -45,12 +40,9 @@ public static class ScopePolicy
 
     public static bool IsResourceScope(string scope) => scope.StartsWith("patient/", StringComparison.Ordinal);
 
-    /// <summary>Whether granted scopes (either syntax) allow reading and searching <paramref name="resourceType"/>.</summary>
-    public static bool AllowsRead(IEnumerable<string> grantedScopes, string resourceType) =>
-        grantedScopes.Any(s => s == $"patient/{resourceType}.read" || s == $"patient/{resourceType}.rs"
-                               || s == "patient/*.read" || s == "patient/*.rs");
+    private static VendorProfile Profile(Hospital hospital) => VendorProfile.For(hospital.Info.VendorProfile);
 
-    private static string? TranslateResourceScope(bool v2, string scope)
+    private static string? TranslateResourceScope(Hospital hospital, string scope)
     {
         if (!IsResourceScope(scope))
             return null;
@@ -59,9 +51,9 @@ public static class ScopePolicy
             return null;
         var type = scope["patient/".Length..dot];
         var permission = scope[(dot + 1)..];
-        if (type != "*" && !ResourceTypes.Contains(type))
+        if (type != "*" && !Profile(hospital).Serves(type))
             return null;
-        return ReadsAndSearches(permission) ? ResourceScope(v2, type) : null;
+        return ReadsAndSearches(permission) ? ResourceScope(hospital.UsesV2Scopes, type) : null;
     }
 
     private static bool ReadsAndSearches(string permission)

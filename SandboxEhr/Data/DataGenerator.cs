@@ -50,10 +50,10 @@ public sealed class DataGenerator(HospitalInfo info, VendorProfile profile, Sand
     {
         var sizeRng = new Random(HashCombine(StableHash(info.Id + "/size"), index));
         if (index == 1 && options.IncludeLargePatient)
-            return profile.Name switch { "epic" => 460, "cerner" => 330, _ => 120 };
+            return profile.Name switch { "epic" => 420, "cerner" => 330, _ => 120 };
         if (index % 7 == 3)
             return sizeRng.Next(60, 110);
-        return sizeRng.Next(1, 30);
+        return sizeRng.Next(1, 24);
     }
 
     private List<Resource> CreateSharedResources(Random rng)

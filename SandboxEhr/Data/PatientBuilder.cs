@@ -484,7 +484,7 @@ internal sealed class PatientBuilder(DataGenerator hospital, int index, int enco
                     {
                         ContentType = contentType,
                         Url = $"Binary/{binaryId}",
-                        Size = bytes.Length,
+                        SizeUnsignedInt = bytes.Length,
                         Hash = SHA1.HashData(bytes),
                         Title = type.Display,
                         Creation = visit.End.ToString("yyyy-MM-ddTHH:mm:ssK"),

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Primitives;
@@ -161,7 +162,7 @@ public static class FhirApi
         context.Response.StatusCode = 200;
         context.Response.ContentType = FhirResponses.ContentType;
         var body = context.Response.BodyWriter;
-        await using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
+        await using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("resourceType", "Bundle");

@@ -1,6 +1,9 @@
 -- Orleans ADO.NET grain storage (provider "store"). One row per grain state, versioned for
 -- optimistic concurrency: a write carries the version it read and fails when another write won.
 -- Grains are located by hash (indexed) and then matched on the full id, type and service.
+-- Orleans 10.4.2 binds the state as @PayloadBinary only (its serializer, System.Text.Json here,
+-- produces the bytes); the PayloadJson / PayloadXml parameters of pre-7.0 scripts are not bound
+-- and must not appear in the queries.
 CREATE TABLE IF NOT EXISTS OrleansStorage
 (
     GrainIdHash            integer      NOT NULL,
@@ -11,8 +14,6 @@ CREATE TABLE IF NOT EXISTS OrleansStorage
     GrainIdExtensionString varchar(512) NULL,
     ServiceId              varchar(150) NOT NULL,
     PayloadBinary          bytea        NULL,
-    PayloadXml             xml          NULL,
-    PayloadJson            text         NULL,
     ModifiedOn             timestamp    NOT NULL,
     Version                integer      NULL
 );
@@ -30,9 +31,7 @@ CREATE OR REPLACE FUNCTION writetostorage(
     _grainidextensionstring varchar,
     _serviceid              varchar,
     _grainstateversion      integer,
-    _payloadbinary          bytea,
-    _payloadjson            text,
-    _payloadxml             xml)
+    _payloadbinary          bytea)
   RETURNS TABLE(newgrainstateversion integer) AS
 $func$
 DECLARE
@@ -43,8 +42,6 @@ BEGIN
         -- The state was read before: update only the version that was read.
         UPDATE OrleansStorage
         SET PayloadBinary = _payloadbinary,
-            PayloadJson = _payloadjson,
-            PayloadXml = _payloadxml,
             ModifiedOn = (now() AT TIME ZONE 'utc'),
             Version = Version + 1
         WHERE GrainIdHash = _grainidhash AND _grainidhash IS NOT NULL
@@ -65,10 +62,10 @@ BEGIN
         -- same grain during a split brain must not both create it).
         INSERT INTO OrleansStorage
             (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString, GrainIdExtensionString,
-             ServiceId, PayloadBinary, PayloadJson, PayloadXml, ModifiedOn, Version)
+             ServiceId, PayloadBinary, ModifiedOn, Version)
         SELECT
             _grainidhash, _grainidn0, _grainidn1, _graintypehash, _graintypestring, _grainidextensionstring,
-            _serviceid, _payloadbinary, _payloadjson, _payloadxml, (now() AT TIME ZONE 'utc'), 1
+            _serviceid, _payloadbinary, (now() AT TIME ZONE 'utc'), 1
         WHERE NOT EXISTS
         (
             SELECT 1 FROM OrleansStorage
@@ -95,13 +92,12 @@ INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
 (
     'WriteToStorageKey', '
     SELECT * FROM writetostorage(@GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString,
-        @GrainIdExtensionString, @ServiceId, @GrainStateVersion, @PayloadBinary, @PayloadJson,
-        CAST(@PayloadXml AS xml));
+        @GrainIdExtensionString, @ServiceId, @GrainStateVersion, @PayloadBinary);
 '),
 (
-    -- Column order matters to the provider: payloads, then a timestamp, then the version.
+    -- Column order matters to the provider: the payload, then a timestamp, then the version.
     'ReadFromStorageKey', '
-    SELECT PayloadBinary, PayloadXml, PayloadJson, (now() AT TIME ZONE ''utc''), Version
+    SELECT PayloadBinary, (now() AT TIME ZONE ''utc''), Version
     FROM OrleansStorage
     WHERE GrainIdHash = @GrainIdHash AND @GrainIdHash IS NOT NULL
       AND GrainTypeHash = @GrainTypeHash AND @GrainTypeHash IS NOT NULL
@@ -116,8 +112,6 @@ INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
     'ClearStorageKey', '
     UPDATE OrleansStorage
     SET PayloadBinary = NULL,
-        PayloadJson = NULL,
-        PayloadXml = NULL,
         Version = Version + 1
     WHERE GrainIdHash = @GrainIdHash AND @GrainIdHash IS NOT NULL
       AND GrainTypeHash = @GrainTypeHash AND @GrainTypeHash IS NOT NULL
@@ -128,5 +122,19 @@ INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
       AND ServiceId = @ServiceId AND @ServiceId IS NOT NULL
       AND Version IS NOT NULL AND Version = @GrainStateVersion AND @GrainStateVersion IS NOT NULL
     RETURNING Version AS NewGrainStateVersion;
+'),
+(
+    -- Used instead of ClearStorageKey when a storage is configured with DeleteStateOnClear.
+    'DeleteStorageKey', '
+    DELETE FROM OrleansStorage
+    WHERE GrainIdHash = @GrainIdHash AND @GrainIdHash IS NOT NULL
+      AND GrainTypeHash = @GrainTypeHash AND @GrainTypeHash IS NOT NULL
+      AND GrainIdN0 = @GrainIdN0 AND @GrainIdN0 IS NOT NULL
+      AND GrainIdN1 = @GrainIdN1 AND @GrainIdN1 IS NOT NULL
+      AND GrainTypeString = @GrainTypeString AND @GrainTypeString IS NOT NULL
+      AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString
+      AND ServiceId = @ServiceId AND @ServiceId IS NOT NULL
+      AND Version IS NOT NULL AND Version = @GrainStateVersion AND @GrainStateVersion IS NOT NULL
+    RETURNING Version + 1 AS NewGrainStateVersion;
 ')
 ON CONFLICT (QueryKey) DO NOTHING;

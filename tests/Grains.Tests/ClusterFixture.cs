@@ -7,7 +7,7 @@ using Orleans.TestingHost;
 [assembly: AssemblyFixture(typeof(PatientConnect.Grains.Tests.ClusterFixture))]
 // One cluster and one hand-moved clock for all tests: a test that moves time must not run beside one
 // that relies on it standing still.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]
 
 namespace PatientConnect.Grains.Tests;
 
@@ -31,7 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Ehr = await FakeEhr.StartAsync();
+        Ehr = await FakeEhr.StartAsync(SharedClock);
         using var rsa = RSA.Create(2048);
         var sources = new[]
         {

@@ -36,10 +36,13 @@ public sealed class FakeEhr : IAsyncDisposable
     public volatile TokenMode Mode = TokenMode.Ok;
     public volatile string GrantedScope = "patient/Observation.rs patient/Patient.rs launch/patient openid fhirUser offline_access";
 
-    private FakeEhr(WebApplication app, RsaSecurityKey signingKey)
+    private readonly TimeProvider _clock;
+
+    private FakeEhr(WebApplication app, RsaSecurityKey signingKey, TimeProvider clock)
     {
         _app = app;
         _signingKey = signingKey;
+        _clock = clock;
     }
 
     public string Origin { get; private set; } = "";
@@ -48,14 +51,15 @@ public sealed class FakeEhr : IAsyncDisposable
 
     public void IssueCode(string code, string challenge, string patient) => _codes[code] = (challenge, patient);
 
-    public static async Task<FakeEhr> StartAsync()
+    /// <param name="clock">The clock the silo uses, so id_tokens are current in the grains' time.</param>
+    public static async Task<FakeEhr> StartAsync(TimeProvider clock)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = "fake-1" };
-        var ehr = new FakeEhr(app, key);
+        var ehr = new FakeEhr(app, key, clock);
         ehr.Map(app);
         await app.StartAsync();
         ehr.Origin = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
@@ -143,7 +147,7 @@ public sealed class FakeEhr : IAsyncDisposable
                 return Results.Json(new { error = "invalid_grant", error_description = "PKCE verification failed." }, statusCode: 400);
             }
             var clientId = fields.GetValueOrDefault("client_id") ?? ClientIdFromBasic(authorization) ?? ClientIdFromAssertion(fields) ?? "";
-            var now = DateTime.UtcNow;
+            var now = _clock.GetUtcNow().UtcDateTime;
             var idToken = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
             {
                 Issuer = FhirBase(hospital),

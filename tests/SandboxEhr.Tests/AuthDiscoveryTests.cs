@@ -9,11 +9,11 @@ public sealed class AuthDiscoveryTests(SandboxProcess sandbox)
         [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
 
     [Theory]
-    [InlineData("riverside", "permission-v1", "patient/Observation.read")]
-    [InlineData("summit", "permission-v1", "patient/Coverage.read")]
-    [InlineData("lakeside", "permission-v2", "patient/Observation.rs")]
+    [InlineData("riverside", "permission-v1", "patient/Observation.read", "patient/Coverage.read")]
+    [InlineData("summit", "permission-v1", "patient/Coverage.read", "patient/DiagnosticReport.read")]
+    [InlineData("lakeside", "permission-v2", "patient/Observation.rs", "patient/Observation.read")]
     public async Task Smart_configuration_announces_endpoints_pkce_auth_methods_and_profile_scopes(
-        string hospitalId, string permission, string resourceScope)
+        string hospitalId, string permission, string resourceScope, string unsupportedScope)
     {
         var config = await sandbox.GetJson($"{sandbox.FhirBase(hospitalId)}/.well-known/smart-configuration");
         var auth = sandbox.AuthBase(hospitalId);
@@ -31,6 +31,7 @@ public sealed class AuthDiscoveryTests(SandboxProcess sandbox)
 
         var scopes = Strings(config, "scopes_supported");
         Assert.Contains(resourceScope, scopes);
+        Assert.DoesNotContain(unsupportedScope, scopes);
         Assert.Contains("offline_access", scopes);
         Assert.Contains("openid", scopes);
         Assert.Contains("launch/patient", scopes);

@@ -62,8 +62,16 @@ public sealed class AuthorizationCodeFlowTests(SandboxProcess sandbox)
     public async Task Epic_profile_grants_v1_scopes_and_drops_what_it_does_not_serve()
     {
         var token = await sandbox.ConnectAsync("riverside",
-            scope: "patient/Observation.rs patient/Observation.write patient/Condition.r user/*.read patient/Spaceship.read");
+            scope: "patient/Observation.rs patient/Observation.write patient/Condition.r user/*.read patient/Spaceship.read patient/Coverage.read");
         Assert.Equal("patient/Observation.read", token.Scope);
+    }
+
+    [Fact]
+    public async Task Payer_profile_grants_coverage_and_claims_but_not_types_it_does_not_hold()
+    {
+        var token = await sandbox.ConnectAsync("summit",
+            scope: "patient/Coverage.read patient/ExplanationOfBenefit.read patient/DiagnosticReport.read");
+        Assert.Equal("patient/Coverage.read patient/ExplanationOfBenefit.read", token.Scope);
     }
 
     [Fact]
@@ -188,6 +196,23 @@ public sealed class AuthorizationCodeFlowTests(SandboxProcess sandbox)
         using var response = await sandbox.HttpClient.GetAsync($"{sandbox.AuthBase("riverside")}/authorize?{query}", Ct);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("role=\"alert\"", await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(SandboxProcess.RegisteredRedirectUri, HttpStatusCode.Redirect)]
+    [InlineData(SandboxProcess.RegisteredRedirectUri + "/", HttpStatusCode.BadRequest)]
+    [InlineData("https://app.example.test/oauth/callback?next=1", HttpStatusCode.BadRequest)]
+    [InlineData(SandboxProcess.DefaultRedirectUri, HttpStatusCode.BadRequest)]
+    public async Task Configured_redirect_uris_must_match_exactly(string redirectUri, HttpStatusCode expected)
+    {
+        var authorization = await sandbox.AuthorizeAsync("riverside", SandboxProcess.RegisteredRedirectClient, redirectUri: redirectUri);
+        Assert.Equal(expected, authorization.Status);
+        if (expected == HttpStatusCode.Redirect)
+        {
+            Assert.StartsWith(SandboxProcess.RegisteredRedirectUri + "?code=", authorization.Location!.ToString());
+            using var response = await sandbox.RedeemCodeAsync("riverside", authorization);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
     }
 
     [Fact]

@@ -40,6 +40,9 @@ public class SandboxProcess : IAsyncLifetime
     public const string ConfidentialSecret = "sandbox-secret";
     /// <summary>Registered by this fixture with the public keys of <see cref="JwtClientKeys"/>.</summary>
     public const string JwtClient = "sandbox-jwt";
+    /// <summary>A public client configured with one exact redirect URI (no loopback wildcard).</summary>
+    public const string RegisteredRedirectClient = "registered-app";
+    public const string RegisteredRedirectUri = "https://app.example.test/oauth/callback";
     public const string DefaultScope = "launch/patient openid fhirUser offline_access patient/*.read";
     /// <summary>A loopback redirect URI nobody listens on: headless clients only read the 302 Location.</summary>
     public const string DefaultRedirectUri = "http://127.0.0.1:9/callback";
@@ -84,6 +87,8 @@ public class SandboxProcess : IAsyncLifetime
         start.ArgumentList.Add("--Sandbox:Clients:0:Id=" + JwtClient);
         start.ArgumentList.Add("--Sandbox:Clients:0:AuthMethod=private_key_jwt");
         start.ArgumentList.Add("--Sandbox:Clients:0:Jwks=" + JwtClientKeys.PublicJwks);
+        start.ArgumentList.Add("--Sandbox:Clients:1:Id=" + RegisteredRedirectClient);
+        start.ArgumentList.Add("--Sandbox:Clients:1:RedirectUris:0=" + RegisteredRedirectUri);
         foreach (var argument in ExtraArguments)
             start.ArgumentList.Add(argument);
         start.Environment["DOTNET_NOLOGO"] = "1";

@@ -22,25 +22,31 @@ public sealed class OrleansSchemaTests
         var write = await QueryTextAsync(connection, "WriteToStorageKey");
         var read = await QueryTextAsync(connection, "ReadFromStorageKey");
         var clear = await QueryTextAsync(connection, "ClearStorageKey");
+        var delete = await QueryTextAsync(connection, "DeleteStorageKey");
 
-        Assert.Equal(1, await StorageAsync(connection, write, version: null, json: """{"n":1}"""));
+        Assert.Equal(1, await StorageAsync(connection, write, version: null, payload: "one"));
         // A second first-write (another activation that never read) must lose, not duplicate.
-        Assert.Null(await StorageAsync(connection, write, version: null, json: """{"n":"dup"}"""));
-        Assert.Equal(2, await StorageAsync(connection, write, version: 1, json: """{"n":2}"""));
+        Assert.Null(await StorageAsync(connection, write, version: null, payload: "dup"));
+        Assert.Equal(2, await StorageAsync(connection, write, version: 1, payload: "two"));
         // Stale: the caller read version 1, the row is at 2 → the version comes back unchanged.
-        Assert.Equal(1, await StorageAsync(connection, write, version: 1, json: """{"n":"stale"}"""));
+        Assert.Equal(1, await StorageAsync(connection, write, version: 1, payload: "stale"));
 
-        await using (var command = Storage(connection, read, version: null, json: null))
+        await using (var command = Storage(connection, read, version: null, payload: null))
         await using (var reader = await command.ExecuteReaderAsync(Cancel))
         {
             Assert.True(await reader.ReadAsync(Cancel));
-            Assert.Equal("""{"n":2}""", reader.GetString(reader.GetOrdinal("payloadjson")));
-            Assert.Equal(2, reader.GetInt32(reader.GetOrdinal("version")));
+            // The provider reads by position: payload, timestamp, version.
+            Assert.Equal(3, reader.FieldCount);
+            Assert.Equal("two", System.Text.Encoding.UTF8.GetString((byte[])reader.GetValue(0)));
+            Assert.Equal(2, reader.GetInt32(2));
             Assert.False(await reader.ReadAsync(Cancel));
         }
 
-        Assert.Equal(3, await StorageAsync(connection, clear, version: 2, json: null));
-        Assert.Equal(1L, await MigrationTests.ScalarAsync<long>(connection, "SELECT count(*) FROM orleansstorage"));
+        Assert.Equal(3, await StorageAsync(connection, clear, version: 2, payload: null));
+        // Deleting at a stale version deletes nothing; at the current one it removes the row.
+        Assert.Null(await StorageAsync(connection, delete, version: 2, payload: null));
+        Assert.Equal(4, await StorageAsync(connection, delete, version: 3, payload: null));
+        Assert.Equal(0L, await MigrationTests.ScalarAsync<long>(connection, "SELECT count(*) FROM orleansstorage"));
     }
 
     [Fact]
@@ -75,6 +81,7 @@ public sealed class OrleansSchemaTests
         await using var database = await MigratedAsync();
         var clusterId = "mig-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var apiKey = "pc_mig_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ManagedProcess Start(string name) => ManagedProcess.Start(name, RepoPaths.SiloDll, [], new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = database.ConnectionString,
@@ -87,6 +94,9 @@ public sealed class OrleansSchemaTests
             ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
             ["Orleans__Membership__NumMissedProbesLimit"] = "2",
             ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:05",
+            // A seeded key makes each silo write grain state through Orleans' own ADO.NET storage.
+            ["PatientConnect__Tenants__0__Id"] = "tenant-m",
+            ["PatientConnect__Tenants__0__ApiKeys__0"] = apiKey,
         });
 
         await using var first = Start("silo-1");
@@ -94,6 +104,9 @@ public sealed class OrleansSchemaTests
         await using var connection = database.OpenConnection();
         await WaitUntilAsync(async () => await StatusesAsync(connection, clusterId) is [3, 3], first, second,
             "both silos Active (3) in the membership table");
+        await WaitUntilAsync(async () => await MigrationTests.ScalarAsync<long>(connection,
+                $"SELECT count(*) FROM orleansstorage WHERE serviceid = '{clusterId}' AND payloadbinary IS NOT NULL AND version >= 1") == 1,
+            first, second, "the seeded API key's grain state written by the storage provider");
 
         second.Kill();
         await WaitUntilAsync(async () => (await StatusesAsync(connection, clusterId)).Order().SequenceEqual([3, 6]), first, second,
@@ -101,7 +114,7 @@ public sealed class OrleansSchemaTests
         Assert.False(first.HasExited, first.Output());
 
         await first.StopAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(0, first.ExitCode);
+        Assert.True(first.ExitCode == 0, $"exit {first.ExitCode}\n{first.Output()}");
         // A graceful stop marks its own row Dead instead of waiting to be voted out.
         Assert.Equal(new[] { 6, 6 }, await StatusesAsync(connection, clusterId));
     }
@@ -158,7 +171,7 @@ public sealed class OrleansSchemaTests
     }
 
     // The parameters the ADO.NET grain storage binds, for one fixed string-keyed grain.
-    private static NpgsqlCommand Storage(NpgsqlConnection connection, string sql, int? version, string? json)
+    private static NpgsqlCommand Storage(NpgsqlConnection connection, string sql, int? version, string? payload)
     {
         var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("GrainIdHash", 42);
@@ -169,15 +182,16 @@ public sealed class OrleansSchemaTests
         command.Parameters.AddWithValue("GrainIdExtensionString", "ps_abc");
         command.Parameters.AddWithValue("ServiceId", "svc");
         command.Parameters.Add(new NpgsqlParameter("GrainStateVersion", NpgsqlDbType.Integer) { Value = (object?)version ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("PayloadBinary", NpgsqlDbType.Bytea) { Value = DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("PayloadJson", NpgsqlDbType.Text) { Value = (object?)json ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("PayloadXml", NpgsqlDbType.Text) { Value = DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("PayloadBinary", NpgsqlDbType.Bytea)
+        {
+            Value = payload is null ? DBNull.Value : System.Text.Encoding.UTF8.GetBytes(payload),
+        });
         return command;
     }
 
-    private static async Task<int?> StorageAsync(NpgsqlConnection connection, string sql, int? version, string? json)
+    private static async Task<int?> StorageAsync(NpgsqlConnection connection, string sql, int? version, string? payload)
     {
-        await using var command = Storage(connection, sql, version, json);
+        await using var command = Storage(connection, sql, version, payload);
         var value = await command.ExecuteScalarAsync(Cancel);
         return value is DBNull or null ? null : Convert.ToInt32(value);
     }
