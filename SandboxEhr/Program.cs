@@ -28,6 +28,3 @@ app.MapAuthApi();
 app.MapFhirApi();
 
 app.Run();
-
-/// <summary>Visible to in-process tests (WebApplicationFactory) should anyone want them.</summary>
-public partial class Program;

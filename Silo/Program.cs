@@ -57,5 +57,16 @@ if (migrateOnly)
     return 0;
 }
 
-await host.RunAsync();
+var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+try
+{
+    await host.RunAsync();
+}
+catch (Exception e) when (lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // SIGTERM / Ctrl-C while the silo was still joining: Orleans cancels its start and the host
+    // rethrows. Being told to stop is not a crash; the cluster treats the half-joined silo as gone.
+    logger.LogWarning("Stopped while starting: {Reason}", e.Message);
+}
+
 return 0;

@@ -8,6 +8,11 @@ public interface IPatientSessionGrain : IGrainWithStringKey
     [Alias("Create")] Task<SessionView> Create(CreateSession request);
 
     /// <summary>The session, or null when it does not exist or belongs to another tenant.</summary>
+    /// <remarks>
+    /// Always interleaved: the patient grain lists sessions by calling Get while a session may be inside
+    /// CompleteCallback waiting on that same patient grain (GetOrAddConnectionId); a queued Get would
+    /// deadlock the two until the call timeout. Get only reads memory, so running it between turns is safe.
+    /// </remarks>
     [ReadOnly, Alias("Get")] Task<SessionView?> Get(string tenantId);
 
     /// <summary>The hosted page's view, or null when no such session exists.</summary>

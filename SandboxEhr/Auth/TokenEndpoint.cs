@@ -66,10 +66,11 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
             return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge"));
 
         var authorization = new Authorization(AuthStore.NewToken(), hospital.Info.Id, client.Id, code.PatientId, code.Scopes);
-        var access = store.IssueAccessToken(authorization, code.Scopes, Lifetime(hospital));
+        var lifetime = hospital.Settings.AccessTokenLifetimeSeconds;
+        var access = store.IssueAccessToken(authorization, code.Scopes, TimeSpan.FromSeconds(lifetime));
         var refresh = code.Scopes.Contains("offline_access") ? store.IssueRefreshToken(authorization, code.Scopes) : null;
         var idToken = code.Scopes.Contains("openid") ? IdToken(hospital, request, client, code) : null;
-        return (Response(hospital, access, refresh?.Token, idToken), null);
+        return (Response(access, code.Scopes, lifetime, refresh?.Token, idToken), null);
     }
 
     private (TokenResponse? Response, OAuthError? Error) Refresh(Hospital hospital, SandboxClient client, IFormCollection form)
@@ -77,7 +78,9 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
         var token = form["refresh_token"].ToString();
         if (token.Length == 0)
             return (null, OAuthError.InvalidRequest("refresh_token is required"));
-        if (hospital.Settings.Refresh == "invalid_grant")
+        // One snapshot: a settings change in the middle of this request must not mix old and new values.
+        var settings = hospital.Settings;
+        if (settings.Refresh == "invalid_grant")
             return (null, OAuthError.InvalidGrant("refresh refused (sandbox setting refresh=invalid_grant)"));
         var grant = store.FindRefreshToken(token);
         if (grant is null || grant.Authorization.HospitalId != hospital.Info.Id)
@@ -104,8 +107,8 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
             newRefresh = store.IssueRefreshToken(grant.Authorization, grant.Scopes).Token;
         }
         // Epic-like servers keep the refresh token and do not send it again: the client keeps what it has.
-        var access = store.IssueAccessToken(grant.Authorization, scopes, Lifetime(hospital));
-        return (Response(hospital, access, newRefresh, null), null);
+        var access = store.IssueAccessToken(grant.Authorization, scopes, TimeSpan.FromSeconds(settings.AccessTokenLifetimeSeconds));
+        return (Response(access, scopes, settings.AccessTokenLifetimeSeconds, newRefresh, null), null);
     }
 
     public async Task<IResult> Revoke(string hospitalId, HttpContext context)
@@ -154,11 +157,10 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
         return (hospital, await context.Request.ReadFormAsync(context.RequestAborted), null);
     }
 
-    private static TimeSpan Lifetime(Hospital hospital) => TimeSpan.FromSeconds(hospital.Settings.AccessTokenLifetimeSeconds);
-
-    private static TokenResponse Response(Hospital hospital, AccessGrant access, string? refreshToken, string? idToken) =>
-        new(access.Token, "Bearer", hospital.Settings.AccessTokenLifetimeSeconds, string.Join(' ', access.Scopes),
-            access.PatientId, refreshToken, idToken);
+    // The scope string keeps the request's order (the grant's set has none).
+    private static TokenResponse Response(AccessGrant access, IReadOnlyList<string> scopes, int lifetimeSeconds,
+        string? refreshToken, string? idToken) =>
+        new(access.Token, "Bearer", lifetimeSeconds, string.Join(' ', scopes), access.PatientId, refreshToken, idToken);
 
     /// <summary>RFC 7636 4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge.</summary>
     public static bool VerifierMatches(string verifier, string challenge)

@@ -49,8 +49,8 @@ public sealed partial class HostedModeTests(ServiceProcesses services) : EndToEn
 
         var completed = await Flow.GetSessionAsync(session.Str("id")!);
         Assert.Equal("complete", completed.Str("status"));
-        Assert.Equal(riverside, completed.Str("source_id"));
         Assert.Equal(result["connection_id"], completed.Str("connection_id"));
+        Assert.Equal(riverside, (await Flow.GetConnectionAsync(result["connection_id"]!)).Str("source_id"));
     }
 
     [Fact]

@@ -54,9 +54,9 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
 
         var completed = await Flow.GetSessionAsync(session.Str("id")!);
         Assert.Equal("complete", completed.Str("status"));
-        Assert.Equal(lakeside, completed.Str("source_id"));
         var connection = await Flow.GetConnectionAsync(query["connection_id"]!);
         Assert.Equal("active", connection.Str("status"));
+        Assert.Equal(lakeside, connection.Str("source_id"));
         Assert.Equal(chosenId, connection.Str("fhir_patient_id"));
     }
 

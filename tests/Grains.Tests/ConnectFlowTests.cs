@@ -91,6 +91,31 @@ public sealed class ConnectFlowTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task Listing_sessions_during_a_slow_code_exchange_does_not_deadlock()
+    {
+        var patient = TestData.NewPatientId();
+        var session = await f.CreateSessionAsync(A, patient);
+        var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
+        f.Ehr.TokenDelayMs = 1000;
+        try
+        {
+            var completing = Session(session.Id).CompleteCallback(callback);
+            await Task.Delay(300, TestContext.Current.CancellationToken);
+            // The patient grain asks the busy session grain for its view while the session will, in a
+            // moment, ask the patient grain for a connection id.
+            var listing = f.Grains.GetGrain<IPatientGrain>(Ids.PatientKey(A, patient)).ListSessions(new SessionListQuery(null, 50, null));
+            var both = Task.WhenAll(completing, listing);
+            Assert.Same(both, await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)));
+            AssertSuccess(await completing);
+            Assert.Equal(session.Id, Assert.Single((await listing).Data).Id);
+        }
+        finally
+        {
+            f.Ehr.TokenDelayMs = 0;
+        }
+    }
+
+    [Fact]
     public async Task Replayed_callback_is_refused_without_a_second_exchange()
     {
         var session = await f.CreateSessionAsync(A, TestData.NewPatientId());

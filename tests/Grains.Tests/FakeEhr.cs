@@ -34,6 +34,7 @@ public sealed class FakeEhr : IAsyncDisposable
 
     public ConcurrentQueue<TokenRequest> TokenRequests { get; } = new();
     public volatile TokenMode Mode = TokenMode.Ok;
+    public volatile int TokenDelayMs;
     public volatile string GrantedScope = "patient/Observation.rs patient/Patient.rs launch/patient openid fhirUser offline_access";
 
     private readonly TimeProvider _clock;
@@ -133,6 +134,7 @@ public sealed class FakeEhr : IAsyncDisposable
             var fields = form.ToDictionary(f => f.Key, f => f.Value.ToString());
             string? authorization = request.Headers.Authorization;
             TokenRequests.Enqueue(new TokenRequest(hospital, fields, authorization));
+            if (TokenDelayMs > 0) await Task.Delay(TokenDelayMs);
 
             if (Mode == TokenMode.ServerError) return Results.StatusCode(502);
             var code = fields.GetValueOrDefault("code") ?? "";

@@ -45,8 +45,12 @@ public sealed class AuthSettingsKnobTests(IsolatedSandbox sandbox) : IClassFixtu
         var refreshed = await SandboxProcess.ReadTokenAsync(await sandbox.RefreshAsync("lakeside", token.RefreshToken!));
         Assert.Equal(2, refreshed.ExpiresIn);
 
+        var patientUrl = $"{sandbox.FhirBase("lakeside")}/Patient/{token.Patient}";
+        Assert.Equal(HttpStatusCode.OK, await FhirReadStatus(patientUrl, token.AccessToken));
+
         await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
         Assert.False(await sandbox.IsActiveAsync("lakeside", token.AccessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await FhirReadStatus(patientUrl, token.AccessToken));
         // Tokens issued before the change keep the lifetime they were issued with.
         Assert.True(await sandbox.IsActiveAsync("lakeside", before.AccessToken));
     }
@@ -102,6 +106,14 @@ public sealed class AuthSettingsKnobTests(IsolatedSandbox sandbox) : IClassFixtu
             new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(before, (await sandbox.GetJson("/hospitals/riverside/settings")).GetRawText());
+    }
+
+    private async Task<HttpStatusCode> FhirReadStatus(string url, string accessToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new("Bearer", accessToken);
+        using var response = await sandbox.HttpClient.SendAsync(request, Ct);
+        return response.StatusCode;
     }
 
     [Fact]

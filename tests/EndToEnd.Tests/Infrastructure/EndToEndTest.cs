@@ -46,7 +46,7 @@ public abstract class EndToEndTest(ServiceProcesses services) : IAsyncDisposable
         foreach (var client in _clients) client.Dispose();
         if (TestContext.Current.TestState?.Result is TestResult.Failed)
         {
-            TestContext.Current.TestOutputHelper?.WriteLine(Services.AllOutput(maxCharsPerProcess: 20_000));
+            TestContext.Current.TestOutputHelper?.WriteLine(Services.AllOutput(maxLinesPerProcess: 150));
         }
         return ValueTask.CompletedTask;
     }

@@ -53,6 +53,11 @@ public sealed class ManagedProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Development";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        // Every outgoing request at Information would bury what a failing test needs to see.
+        info.Environment["Logging__LogLevel__System.Net.Http.HttpClient"] = "Warning";
+        info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Authentication"] = "Warning";
+        info.Environment["Logging__LogLevel__PatientConnect.Api.Auth"] = "Warning";
+        info.Environment["Logging__LogLevel__Orleans.Runtime.SiloOptionsLogger"] = "Warning";
         foreach (var (key, value) in env) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
@@ -75,12 +80,13 @@ public sealed class ManagedProcess : IAsyncDisposable
         }
     }
 
-    public string Output()
+    /// <summary>The last <paramref name="maxLines"/> lines the program printed, each prefixed by its name.</summary>
+    public string Output(int maxLines = MaxLines)
     {
         lock (_gate)
         {
             var text = new StringBuilder();
-            foreach (var line in _lines) text.Append(Name).Append(" | ").AppendLine(line);
+            foreach (var line in _lines.Skip(Math.Max(0, _lines.Count - maxLines))) text.Append(Name).Append(" | ").AppendLine(line);
             return text.ToString();
         }
     }

@@ -235,15 +235,14 @@ public class ServiceProcesses : IAsyncLifetime
         };
 
     /// <summary>Everything the processes printed, for a failing test's output.</summary>
-    public string AllOutput(int maxCharsPerProcess = 40_000)
+    public string AllOutput(int maxLinesPerProcess = 400)
     {
         var text = new StringBuilder();
         IEnumerable<ManagedProcess?> all = [.. _finished, _sandbox, .. _silos, _api];
         foreach (var process in all)
         {
             if (process is null) continue;
-            var output = process.Output();
-            if (output.Length > maxCharsPerProcess) output = "…" + output[^maxCharsPerProcess..];
+            var output = process.Output(maxLinesPerProcess);
             text.AppendLine($"===== {process.Name} (pid {process.Id}{(process.HasExited ? $", exited {process.ExitCode}" : "")}) =====");
             text.Append(output);
         }

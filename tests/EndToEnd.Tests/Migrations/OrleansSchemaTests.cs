@@ -104,6 +104,10 @@ public sealed class OrleansSchemaTests
         await using var connection = database.OpenConnection();
         await WaitUntilAsync(async () => await StatusesAsync(connection, clusterId) is [3, 3], first, second,
             "both silos Active (3) in the membership table");
+        // Active in the table comes before the host has finished starting; the seeder runs last.
+        await WaitUntilAsync(() => Task.FromResult(
+                first.Output().Contains("Seeded 1 API key(s)") && second.Output().Contains("Seeded 1 API key(s)")),
+            first, second, "both silos started and seeded");
         await WaitUntilAsync(async () => await MigrationTests.ScalarAsync<long>(connection,
                 $"SELECT count(*) FROM orleansstorage WHERE serviceid = '{clusterId}' AND payloadbinary IS NOT NULL AND version >= 1") == 1,
             first, second, "the seeded API key's grain state written by the storage provider");
