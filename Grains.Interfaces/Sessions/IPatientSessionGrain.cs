@@ -13,7 +13,7 @@ public interface IPatientSessionGrain : IGrainWithStringKey
     /// CompleteCallback waiting on that same patient grain (GetOrAddConnectionId); a queued Get would
     /// deadlock the two until the call timeout. Get only reads memory, so running it between turns is safe.
     /// </remarks>
-    [ReadOnly, Alias("Get")] Task<SessionView?> Get(string tenantId);
+    [ReadOnly, AlwaysInterleave, Alias("Get")] Task<SessionView?> Get(string tenantId);
 
     /// <summary>The hosted page's view, or null when no such session exists.</summary>
     [ReadOnly, Alias("GetConnectPage")] Task<ConnectPage?> GetConnectPage();

@@ -29,6 +29,7 @@ public sealed class ConnectionState
     [Id(18)] public DateTimeOffset? SyncCompletedAt { get; set; }
     [Id(19)] public string? SyncError { get; set; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
 }
 

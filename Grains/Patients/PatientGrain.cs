@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PatientConnect.Common;
 using PatientConnect.Connections;
 using PatientConnect.Grains.Common;
@@ -34,6 +35,7 @@ public sealed class PatientState
 public sealed class PatientGrain(
     [PersistentState("patient", "store")] IPersistentState<PatientState> state,
     SourceCatalog catalog,
+    IOptions<PatientConnectOptions> options,
     TimeProvider timeProvider) : Grain, IPatientGrain
 {
     public static readonly TimeSpan MinExpiresIn = TimeSpan.FromSeconds(60);
@@ -48,6 +50,12 @@ public sealed class PatientGrain(
         if (request.TenantId != TenantId || request.PatientId != PatientId)
         {
             throw new ArgumentException("The request's tenant and patient must match the patient grain it is sent to.");
+        }
+        // The Api checks this too; the session redirects here with its outcome, so the grain refuses an
+        // open redirect even from a caller that skipped the Api.
+        if (!IsAllowedReturnUrl(request.ReturnUrl, options.Value.AllowLoopbackHttp))
+        {
+            return Invalid("return_url", "return_url must be an absolute https URL (http only for loopback hosts when allowed).");
         }
         if (request.ExpiresIn < MinExpiresIn || request.ExpiresIn > MaxExpiresIn)
         {
@@ -161,6 +169,14 @@ public sealed class PatientGrain(
         var slash = key.IndexOf('/');
         if (slash <= 0 || slash == key.Length - 1) throw new InvalidOperationException($"Patient grain key '{key}' is not 'tenant/patientId'.");
         return (key[..slash], key[(slash + 1)..]);
+    }
+
+    public static bool IsAllowedReturnUrl(string? url, bool allowLoopbackHttp)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.UserInfo)) return false;
+        if (uri.Scheme == Uri.UriSchemeHttps) return true;
+        return allowLoopbackHttp && uri.Scheme == Uri.UriSchemeHttp
+            && (uri.IsLoopback && (uri.Host is "127.0.0.1" or "localhost" or "[::1]"));
     }
 
     private static CreateSessionResult Invalid(string field, string error) => new(null, field, error);

@@ -60,6 +60,7 @@ public sealed class PatientSessionState
     /// <summary>The source the patient chose last (direct mode: always <see cref="SourceId"/>).</summary>
     [Id(15)] public string? ChosenSourceId { get; set; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
 }
 

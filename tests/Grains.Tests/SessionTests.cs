@@ -52,6 +52,29 @@ public sealed class SessionTests(ClusterFixture f)
         Assert.Equal("recommended_source_ids", result.InvalidField);
     }
 
+    [Theory]
+    [InlineData("http://app.test/back")]
+    [InlineData("http://127.0.0.1:5000/back")]
+    [InlineData("/relative")]
+    [InlineData("https://user:pw@app.test/back")]
+    [InlineData("javascript:alert(1)")]
+    public async Task Return_url_must_be_https_unless_loopback_http_is_allowed(string returnUrl)
+    {
+        var patient = TestData.NewPatientId();
+        var result = await Patient(A, patient).CreateSession(TestData.Request(A, patient, returnUrl: returnUrl));
+        Assert.Equal("return_url", result.InvalidField);
+    }
+
+    [Fact]
+    public void Loopback_http_return_urls_pass_only_when_allowed()
+    {
+        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://127.0.0.1:5000/back", allowLoopbackHttp: true));
+        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://localhost/back", allowLoopbackHttp: true));
+        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://[::1]:80/back", allowLoopbackHttp: true));
+        Assert.False(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://127.0.0.2/back", allowLoopbackHttp: true));
+        Assert.False(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://10.0.0.1/back", allowLoopbackHttp: true));
+    }
+
     [Fact]
     public async Task Another_tenant_sees_no_session_and_no_connection()
     {
