@@ -52,8 +52,10 @@ set +e # children are watched below; a failing probe must not end the script
 
 if [ "$build" = 1 ]; then
   say "building ($configuration)"
+  mkdir -p "$LOGS"
   for project in SandboxEhr/SandboxEhr.csproj Silo/Silo.csproj Api/Api.csproj; do
-    if ! dotnet build "$project" -c "$configuration" -nologo -v q -clp:ErrorsOnly; then
+    if ! dotnet build "$project" -c "$configuration" -nologo -v q -clp:ErrorsOnly > "$LOGS/build.log" 2>&1; then
+      cat "$LOGS/build.log" >&2
       echo "build of $project failed" >&2
       exit 1
     fi
@@ -124,7 +126,6 @@ stop_children() {
     sleep 0.1
   done
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  [ -n "${tail_pid:-}" ] && kill "$tail_pid" 2>/dev/null
   if [ "$stop_pg" = 1 ]; then
     say "stopping postgres"
     stop_postgres
@@ -202,11 +203,15 @@ Create a session, then open its "url" in a browser:
 Press Ctrl-C to stop.
 EOF
 
-# Warnings and errors of every child as they happen (tail names the file it quotes); the full
-# logs stay in .data/logs. --pid ends tail with this script.
-tail --pid=$$ -n 0 -F "$LOGS"/sandbox.log "$LOGS"/silo*.log "$LOGS"/api.log 2>/dev/null \
-  | grep --line-buffered --no-group-separator -A1 -E '^==> |^(warn|fail|crit):|Unhandled exception' &
-tail_pid=$!
+# Warnings and errors of every child as they happen, prefixed by its name (the .NET console
+# logger puts the level on one line and the message on the next: -A1). --pid ends each tail
+# with this script; the full logs stay in .data/logs.
+for log in "$LOGS"/sandbox.log "$LOGS"/silo*.log "$LOGS"/api.log; do
+  name="$(basename "$log" .log)"
+  tail --pid=$$ -n 0 -F "$log" 2>/dev/null \
+    | grep --line-buffered --no-group-separator -A1 -E '^(warn|fail|crit):|Unhandled exception' \
+    | sed -u "s/^/[$name] /" &
+done
 
 while true; do
   if died; then stop_children; exit 1; fi

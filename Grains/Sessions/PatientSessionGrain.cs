@@ -279,12 +279,16 @@ public sealed partial class PatientSessionGrain(
             }
             // The granted scope is authoritative; RFC 6749 §5.1 says an omitted scope means "as requested".
             var scopes = token.Scope is null ? tx.RequestedScopes : SmartScopes.Split(token.Scope);
+            // Patient-level scopes are meaningless without the patient context (SMART "launch/patient");
+            // an active connection that cannot say whose records it reads would only fail later.
+            var fhirPatientId = token.Patient ?? PatientIdOf(fhirUser)
+                ?? throw new SmartException("ehr_error", "The health system did not say which patient record was shared.");
             return new TokenGrant(
                 token.AccessToken,
                 token.RefreshToken,
                 now + (token.ExpiresIn ?? AssumedAccessLifetime),
                 scopes.ToArray(),
-                token.Patient ?? PatientIdOf(fhirUser));
+                fhirPatientId);
         }
         catch (SmartException)
         {
@@ -313,8 +317,7 @@ public sealed partial class PatientSessionGrain(
         if (S.Transaction is { } tx) tx.CodeVerifier = "";
         await state.WriteStateAsync();
         logger.LogInformation("Session {SessionId} expired", Id);
-        await Patient().SessionChanged(Id, SessionStatus.Expired);
-        await StopReminder();
+        await AfterStatusChange(SessionStatus.Expired);
     }
 
     private async Task Complete(string? error, string? description, string? connectionId, ConnectionStatus? connectionStatus)
@@ -328,9 +331,25 @@ public sealed partial class PatientSessionGrain(
         S.Transaction = null;
         await state.WriteStateAsync();
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
-        // Should either call below fail, the reminder still fires at expires_at and repeats them.
-        await Patient().SessionChanged(Id, SessionStatus.Complete);
-        await StopReminder();
+        await AfterStatusChange(SessionStatus.Complete);
+    }
+
+    /// <summary>
+    /// Tells the patient grain and stops the reminder. The new status is already stored, so a failure
+    /// here must not fail the patient's redirect: the reminder is still registered and, when it fires,
+    /// repeats both steps (see ReceiveReminder).
+    /// </summary>
+    private async Task AfterStatusChange(SessionStatus status)
+    {
+        try
+        {
+            await Patient().SessionChanged(Id, status);
+            await StopReminder();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Session {SessionId}: follow-up of the {Status} status failed; the reminder will retry", Id, status);
+        }
     }
 
     private async Task StopReminder()

@@ -133,16 +133,11 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
             {
                 throw new SmartException("ehr_error", $"The token response has token_type '{Truncate(tokenType, 20)}', not Bearer.");
             }
-            TimeSpan? expiresIn = body.TryGetProperty("expires_in", out var e2) && e2.ValueKind == JsonValueKind.Number && e2.TryGetInt64(out var seconds) && seconds > 0
-                ? TimeSpan.FromSeconds(seconds)
-                : body.TryGetProperty("expires_in", out var e3) && e3.ValueKind == JsonValueKind.String && long.TryParse(e3.GetString(), out var s2) && s2 > 0
-                    ? TimeSpan.FromSeconds(s2)
-                    : null;
             return new TokenResponse(
                 accessToken,
                 Str(body, "refresh_token"),
                 Str(body, "id_token"),
-                expiresIn,
+                ExpiresIn(body),
                 Str(body, "scope"),
                 Str(body, "patient"));
         }
@@ -357,9 +352,7 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
-            using var response = await Http().SendAsync(request, cancellationToken);
+            using var response = await GetFollowingRedirectsAsync(url, accept, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 logger.LogInformation("SMART discovery {Url} answered {Status}", url, (int)response.StatusCode);
@@ -371,6 +364,27 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
         {
             logger.LogWarning("SMART discovery {Url} failed: {Kind}: {Message}", url, e.GetType().Name, e.Message);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The client never follows redirects by itself (a 307 on the token endpoint would re-send the code);
+    /// discovery GETs may move, so they follow a few hops here, never from https down to http.
+    /// </summary>
+    private async Task<HttpResponseMessage> GetFollowingRedirectsAsync(string url, string accept, CancellationToken cancellationToken)
+    {
+        var target = new Uri(url);
+        for (var hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, target);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+            var response = await Http().SendAsync(request, cancellationToken);
+            var status = (int)response.StatusCode;
+            if (hop >= 3 || status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location) return response;
+            var next = location.IsAbsoluteUri ? location : new Uri(target, location);
+            if (next.Scheme != Uri.UriSchemeHttps && !(next.Scheme == Uri.UriSchemeHttp && target.Scheme == Uri.UriSchemeHttp)) return response;
+            response.Dispose();
+            target = next;
         }
     }
 
@@ -397,6 +411,17 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array) return null;
         return value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToArray();
+    }
+
+    /// <summary>expires_in in seconds; some servers send it as a string, so both forms are read.</summary>
+    private static TimeSpan? ExpiresIn(JsonElement body)
+    {
+        if (!body.TryGetProperty("expires_in", out var value)) return null;
+        long seconds = 0;
+        var ok = value.ValueKind == JsonValueKind.Number
+            ? value.TryGetInt64(out seconds)
+            : value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), out seconds);
+        return ok && seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
     }
 
     private static string Describe(string error, string? description) =>

@@ -64,7 +64,7 @@ public static class SessionsBenchmark
             return true;
         }
 
-        var post = await Load.MeasureAsync("POST /v1/patient-sessions", options, PostSession);
+        var post = await SessionsLoad.MeasureAsync("POST /v1/patient-sessions", options, PostSession);
         var ids = created.ToArray();
         if (ids.Length == 0)
         {
@@ -73,7 +73,7 @@ public static class SessionsBenchmark
         }
 
         var sample = await http.GetStringAsync($"v1/patient-sessions/{ids[0]}");
-        var get = await Load.MeasureAsync("GET /v1/patient-sessions/{id}", options, async token =>
+        var get = await SessionsLoad.MeasureAsync("GET /v1/patient-sessions/{id}", options, async token =>
         {
             var id = ids[Random.Shared.Next(ids.Length)];
             using var response = await http.GetAsync($"v1/patient-sessions/{id}", HttpCompletionOption.ResponseContentRead, token);
@@ -92,7 +92,7 @@ public static class SessionsBenchmark
         return post.Errors + get.Errors > 0 ? 1 : 0;
     }
 
-    private static string Ratio(LoadResult service, LoadResult floor) =>
+    private static string Ratio(SessionsLoadResult service, SessionsLoadResult floor) =>
         floor.PerSecond > 0 ? $"{service.PerSecond / floor.PerSecond:0.000} ({service.PerSecond:0} / {floor.PerSecond:0} per s)" : "n/a";
 
     private static HttpClient CreateClient(Uri api, string? key, int concurrency)
@@ -116,7 +116,7 @@ public static class SessionsBenchmark
     /// on, one transaction per row, one pooled connection per worker), in a table of its own that is
     /// dropped afterwards.
     /// </summary>
-    private static async Task<LoadResult> MeasureNpgsqlAsync(SessionsBenchmarkOptions options, string json)
+    private static async Task<SessionsLoadResult> MeasureNpgsqlAsync(SessionsBenchmarkOptions options, string json)
     {
         var table = "bench_sessions_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var builder = new NpgsqlConnectionStringBuilder(options.Postgres) { MaxPoolSize = Math.Max(options.Concurrency, 20) };
@@ -132,7 +132,7 @@ public static class SessionsBenchmark
         }
         try
         {
-            return await Load.MeasureAsync("Npgsql single-row durable insert", options, async token =>
+            return await SessionsLoad.MeasureAsync("Npgsql single-row durable insert", options, async token =>
             {
                 await using var command = source.CreateCommand($"insert into {table} (id, body) values ($1, $2::jsonb)");
                 command.Parameters.Add(new NpgsqlParameter { Value = "ps_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) });
@@ -148,7 +148,7 @@ public static class SessionsBenchmark
     }
 
     /// <summary>The floor of a read: Kestrel on 127.0.0.1 answering the same bytes, with the same Bearer check shape.</summary>
-    private static async Task<LoadResult> MeasureBareKestrelAsync(SessionsBenchmarkOptions options, string json)
+    private static async Task<SessionsLoadResult> MeasureBareKestrelAsync(SessionsBenchmarkOptions options, string json)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -170,7 +170,7 @@ public static class SessionsBenchmark
         using var http = CreateClient(new Uri(address + "/"), options.ApiKey ?? "bench", options.Concurrency);
         try
         {
-            return await Load.MeasureAsync("bare Kestrel, same JSON", options, async token =>
+            return await SessionsLoad.MeasureAsync("bare Kestrel, same JSON", options, async token =>
             {
                 using var response = await http.GetAsync("v1/patient-sessions/ps_bench", HttpCompletionOption.ResponseContentRead, token);
                 return response.StatusCode == HttpStatusCode.OK;
@@ -220,7 +220,7 @@ public sealed record SessionsBenchmarkOptions(Uri Api, string? ApiKey, string Po
     }
 }
 
-public sealed record LoadResult(string Name, long Count, int Errors, TimeSpan Elapsed, double P50Ms, double P99Ms)
+public sealed record SessionsLoadResult(string Name, long Count, int Errors, TimeSpan Elapsed, double P50Ms, double P99Ms)
 {
     public double PerSecond => Elapsed.TotalSeconds > 0 ? Count / Elapsed.TotalSeconds : 0;
 
@@ -228,17 +228,17 @@ public sealed record LoadResult(string Name, long Count, int Errors, TimeSpan El
 }
 
 /// <summary>A fixed number of workers, each sending its next request when the last is answered, for a fixed time.</summary>
-public static class Load
+public static class SessionsLoad
 {
     // A bound on work even if the clock misbehaves: no measurement sends more than this per worker.
     private const int MaxOperationsPerWorker = 5_000_000;
 
-    public static async Task<LoadResult> MeasureAsync(string name, SessionsBenchmarkOptions options, Func<CancellationToken, Task<bool>> operation)
+    public static async Task<SessionsLoadResult> MeasureAsync(string name, SessionsBenchmarkOptions options, Func<CancellationToken, Task<bool>> operation)
     {
         Console.Write($"  {name} ... ");
         if (options.WarmupSeconds > 0) await RunAsync(options.Concurrency, TimeSpan.FromSeconds(options.WarmupSeconds), operation);
         var result = await RunAsync(options.Concurrency, TimeSpan.FromSeconds(options.Seconds), operation);
-        var summary = new LoadResult(name, result.Count, result.Errors, result.Elapsed, Percentile(result.Latencies, 0.50), Percentile(result.Latencies, 0.99));
+        var summary = new SessionsLoadResult(name, result.Count, result.Errors, result.Elapsed, Percentile(result.Latencies, 0.50), Percentile(result.Latencies, 0.99));
         Console.WriteLine($"{summary.PerSecond:0}/s");
         return summary;
     }

@@ -267,6 +267,25 @@ public sealed class ConnectFlowTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_grant_without_patient_context_fails_the_connection()
+    {
+        var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
+        var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
+        f.Ehr.Mode = TokenMode.NoPatientContext;
+        try
+        {
+            Assert.Equal("ehr_error", (await Session(session.Id).CompleteCallback(callback)).ErrorCode);
+        }
+        finally
+        {
+            f.Ehr.Mode = TokenMode.Ok;
+        }
+        var view = (await Session(session.Id).Get(A))!;
+        Assert.Equal(ConnectionStatus.Failed, view.ConnectionStatus);
+        Assert.Contains("patient", view.ErrorDescription);
+    }
+
+    [Fact]
     public async Task Omitted_scope_in_the_token_response_means_the_requested_scopes()
     {
         var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
@@ -320,6 +339,20 @@ public sealed class ConnectFlowTests(ClusterFixture f)
         Assert.Equal($"{f.Ehr.Origin}/keyed/auth/token", Assert.Single(assertion.Audiences));
         Assert.False(string.IsNullOrEmpty(assertion.Id));
         Assert.True(assertion.ValidTo > assertion.IssuedAt && assertion.ValidTo <= assertion.IssuedAt.AddMinutes(5));
+    }
+
+    [Fact]
+    public async Task Discovery_is_cached_for_a_few_minutes_then_fetched_again()
+    {
+        var keyed = f.SourceId("keyed");
+        var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
+        await Session(session.Id).BeginConnect(keyed);
+        var afterFirst = f.Ehr.DiscoveryRequests["keyed"];
+        await Session(session.Id).BeginConnect(keyed);
+        Assert.Equal(afterFirst, f.Ehr.DiscoveryRequests["keyed"]);
+        f.Clock.Advance(TimeSpan.FromMinutes(6));
+        await Session(session.Id).BeginConnect(keyed);
+        Assert.Equal(afterFirst + 1, f.Ehr.DiscoveryRequests["keyed"]);
     }
 
     [Fact]

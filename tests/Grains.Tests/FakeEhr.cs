@@ -15,7 +15,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace PatientConnect.Grains.Tests;
 
 /// <summary>What the fake token endpoint does with the next code exchange.</summary>
-public enum TokenMode { Ok, InvalidGrant, ServerError, WrongIdTokenAudience, NoScope }
+public enum TokenMode { Ok, InvalidGrant, ServerError, WrongIdTokenAudience, NoScope, NoPatientContext }
 
 /// <summary>One request the fake token endpoint received.</summary>
 public sealed record TokenRequest(string Hospital, IReadOnlyDictionary<string, string> Form, string? Authorization);
@@ -33,6 +33,7 @@ public sealed class FakeEhr : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string Challenge, string Patient)> _codes = new();
 
     public ConcurrentQueue<TokenRequest> TokenRequests { get; } = new();
+    public ConcurrentDictionary<string, int> DiscoveryRequests { get; } = new();
     public volatile TokenMode Mode = TokenMode.Ok;
     public volatile int TokenDelayMs;
     public volatile string GrantedScope = "patient/Observation.rs patient/Patient.rs launch/patient openid fhirUser offline_access";
@@ -71,8 +72,10 @@ public sealed class FakeEhr : IAsyncDisposable
     {
         app.MapGet("/{hospital}/fhir/.well-known/smart-configuration", (string hospital) =>
         {
+            DiscoveryRequests.AddOrUpdate(hospital, 1, (_, n) => n + 1);
             if (hospital is "down") return Results.StatusCode(503);
             if (hospital is "legacy") return Results.NotFound();
+            if (hospital is "moved") return Results.Redirect($"{Origin}/keyed/fhir/.well-known/smart-configuration");
             var v1 = hospital is "lakeside";
             return Results.Json(new Dictionary<string, object?>
             {
@@ -169,6 +172,11 @@ public sealed class FakeEhr : IAsyncDisposable
                 ["id_token"] = idToken,
             };
             if (Mode != TokenMode.NoScope) body["scope"] = GrantedScope;
+            if (Mode == TokenMode.NoPatientContext)
+            {
+                body.Remove("patient");
+                body.Remove("id_token");
+            }
             return Results.Json(body);
         });
     }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using PatientConnect.Connections;
 using PatientConnect.Grains.Connections;
 using PatientConnect.Grains.Idempotency;
@@ -151,5 +153,68 @@ public sealed class StateSerializationTests
 
         Assert.Equal("t", RoundTrip(new ApiKeyState { TenantId = "t" }).TenantId);
         Assert.True(RoundTrip(new IdempotencyState { Completed = true, StatusCode = 201 }).Completed);
+    }
+}
+
+public sealed class DiscoveryTests(ClusterFixture f)
+{
+    [Fact]
+    public async Task Discovery_follows_a_moved_well_known_document()
+    {
+        // The SmartClient exactly as the silo registers it, resilience handler included.
+        await using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(f.Clock)
+            .AddPatientConnectGrains(new ConfigurationBuilder().Build())
+            .BuildServiceProvider();
+        var smart = provider.GetRequiredService<SmartClient>();
+        var config = await smart.DiscoverAsync(f.Ehr.FhirBase("moved"), TestContext.Current.CancellationToken);
+        Assert.Equal($"{f.Ehr.Origin}/keyed/auth/token", config.TokenEndpoint);
+    }
+}
+
+public sealed class ClientAssertionTests
+{
+    private sealed class NoHttp : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("no HTTP in this test");
+    }
+
+    private static readonly SmartClient Client = new(new NoHttp(), TimeProvider.System,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<SmartClient>.Instance);
+
+    [Fact]
+    public async Task Ec_p384_keys_sign_ES384_assertions_the_token_endpoint_can_verify()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        var registration = new Sources.SourceRegistration("client-1", Sources.ClientAuthMethod.PrivateKeyJwt, null, ec.ExportPkcs8PrivateKeyPem(), "kid-ec");
+        var assertion = Client.CreateClientAssertion(registration, "https://ehr.test/token");
+
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(assertion);
+        Assert.Equal("ES384", token.Alg);
+        Assert.Equal("kid-ec", token.Kid);
+        var publicKey = ECDsa.Create(ec.ExportParameters(false));
+        var result = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(assertion,
+            new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+            {
+                ValidIssuer = "client-1",
+                ValidAudience = "https://ehr.test/token",
+                IssuerSigningKey = new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(publicKey),
+            });
+        Assert.True(result.IsValid, result.Exception?.Message);
+        // Each assertion is unique: servers refuse a replayed jti.
+        Assert.NotEqual(token.Id, new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(Client.CreateClientAssertion(registration, "https://ehr.test/token")).Id);
+    }
+
+    [Fact]
+    public void Registration_and_token_records_never_print_their_secrets()
+    {
+        var registration = new Sources.SourceRegistration("client-1", Sources.ClientAuthMethod.ClientSecretBasic, "very-secret", "PEM-DATA", null);
+        Assert.DoesNotContain("very-secret", registration.ToString());
+        Assert.DoesNotContain("PEM-DATA", registration.ToString());
+        var token = new TokenResponse("access-xyz", "refresh-xyz", "id-xyz", TimeSpan.FromHours(1), "openid", "p1");
+        Assert.DoesNotContain("xyz", token.ToString());
+        var grant = new TokenGrant("access-xyz", "refresh-xyz", DateTimeOffset.UnixEpoch, ["openid"], "p1");
+        Assert.DoesNotContain("xyz", grant.ToString());
     }
 }
