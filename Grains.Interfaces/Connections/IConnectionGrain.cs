@@ -12,4 +12,25 @@ public interface IConnectionGrain : IGrainWithStringKey
 
     /// <summary>The connection, or null when it does not exist or belongs to another tenant.</summary>
     [ReadOnly, Alias("Get")] Task<ConnectionView?> Get(string tenantId);
+
+    /// <summary>
+    /// A live access token for the sync, refreshed first when it is about to lapse; null when the
+    /// connection is not active (the caller stops and reports why).
+    /// </summary>
+    [Alias("GetAccess")] Task<AccessLease?> GetAccess();
+
+    /// <summary>
+    /// The EHR answered 401 to <paramref name="rejectedAccessToken"/>: refresh once (unless a newer
+    /// token already replaced it) and return the new lease, or null when refresh is impossible.
+    /// </summary>
+    [Alias("RefreshAfterRejected")] Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken);
+
+    /// <summary>Revokes at the source where possible, forgets tokens, stops reminders, sets disconnected.</summary>
+    [Alias("Disconnect")] Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords);
+
+    /// <summary>POST /v1/connections/{id}/sync: starts a sync now. Null when missing or foreign.</summary>
+    [Alias("RequestSync")] Task<ConnectionView?> RequestSync(string tenantId);
+
+    /// <summary>Progress from the sync grain, shown in the connection's sync object (and its events).</summary>
+    [Alias("ReportSync"), AlwaysInterleave] Task ReportSync(SyncView sync);
 }

@@ -84,6 +84,17 @@ public sealed class ConnectionGrain(
     public Task<ConnectionView?> Get(string tenantId) =>
         Task.FromResult(state.State.Exists && state.State.TenantId == tenantId ? View() : null);
 
+    // Placeholders until the token lifecycle work (issue 6) lands; each throws so nothing pretends to work.
+    public Task<AccessLease?> GetAccess() => throw new NotSupportedException("GetAccess is not implemented yet.");
+
+    public Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken) => throw new NotSupportedException("RefreshAfterRejected is not implemented yet.");
+
+    public Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords) => throw new NotSupportedException("Disconnect is not implemented yet.");
+
+    public Task<ConnectionView?> RequestSync(string tenantId) => throw new NotSupportedException("RequestSync is not implemented yet.");
+
+    public Task ReportSync(SyncView sync) => throw new NotSupportedException("ReportSync is not implemented yet.");
+
     /// <summary>The owner is fixed at first use; a different owner means a caller bug, never a takeover.</summary>
     private void Bind(ConnectionBinding binding)
     {

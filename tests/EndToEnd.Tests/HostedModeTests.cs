@@ -59,8 +59,9 @@ public sealed partial class HostedModeTests(ServiceProcesses services) : EndToEn
         var session = await Flow.CreateSessionAsync(NewPatientId("unreg"));
         using var page = await Anonymous.GetAsync($"{session.Str("url")}?q=Unregistered", Cancel);
         var html = await page.Content.ReadAsStringAsync(Cancel);
+        Assert.Contains("Unregistered Clinic", html, StringComparison.Ordinal);
         var link = Links(html).FirstOrDefault();
-        if (link is null) return; // shown without a link: nothing to follow
+        if (link is null) return; // listed without a link: nothing to follow
         using var chosen = await Anonymous.GetAsync(new Uri(new Uri(session.Str("url")!), link.Href), Cancel);
         Assert.True(chosen.Headers.Location is null || chosen.Headers.Location.Authority != Services.SandboxBase.Authority,
             $"sent to the EHR for an unregistered source: {chosen.Headers.Location}");

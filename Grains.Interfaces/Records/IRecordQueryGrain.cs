@@ -1,0 +1,17 @@
+using PatientConnect.Common;
+
+namespace PatientConnect.Records;
+
+/// <summary>
+/// Reads stored records for the Api (stateless worker over our Postgres table). Records cross the
+/// grain boundary as the FHIR JSON text the source sent.
+/// </summary>
+[Alias("pc.IRecordQueryGrain")]
+public interface IRecordQueryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Keyset-paged records of one patient across their connections (tenant-scoped).</summary>
+    [ReadOnly, Alias("Query")] Task<Page<string>> Query(RecordQuery query);
+
+    /// <summary>One record (the newest among the patient's connections), or null.</summary>
+    [ReadOnly, Alias("Get")] Task<string?> Get(string tenantId, string patientId, string resourceType, string resourceId);
+}

@@ -1,0 +1,20 @@
+using PatientConnect.Connections;
+
+namespace PatientConnect.Sync;
+
+/// <summary>
+/// The record sync of one connection, keyed by its conn_ id. Runs in the background (never inside
+/// a caller's request), survives a silo crash through a reminder, and reports progress to the
+/// connection grain with <see cref="IConnectionGrain.ReportSync"/>.
+/// </summary>
+[Alias("pc.ISyncGrain")]
+public interface ISyncGrain : IGrainWithStringKey
+{
+    /// <summary>Starts a sync run unless one is running (then the call is a no-op and returns its view).</summary>
+    [Alias("Start")] Task<SyncView> Start(SyncMode mode);
+
+    [ReadOnly, Alias("GetProgress")] Task<SyncView> GetProgress();
+
+    /// <summary>Stops a running sync (disconnect) and forgets its resume point.</summary>
+    [Alias("Cancel")] Task Cancel();
+}
