@@ -20,6 +20,7 @@ COPY Grains/ Grains/
 COPY Silo/ Silo/
 COPY Api/ Api/
 COPY SandboxEhr/ SandboxEhr/
+COPY data/ data/
 RUN dotnet publish "${PROJECT}/${PROJECT}.csproj" -c Release --no-restore -o /app -nologo \
  && cd /app && set -- *.runtimeconfig.json && echo "${1%.runtimeconfig.json}" > /app/.entry
 

@@ -8,8 +8,10 @@ using PatientConnect.Api.Errors;
 using PatientConnect.Api.Health;
 using PatientConnect.Api.Hosting;
 using PatientConnect.Api.Patients;
+using PatientConnect.Api.Records;
 using PatientConnect.Api.Sessions;
 using PatientConnect.Api.Sources;
+using PatientConnect.Api.Webhooks;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -75,6 +77,8 @@ v1.MapSessionsApi();
 v1.MapPatientsApi();
 v1.MapConnectionsApi();
 v1.MapSourcesApi();
+v1.MapRecordsApi();
+v1.MapWebhooksApi();
 
 app.Run();
 

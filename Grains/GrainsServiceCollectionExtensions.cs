@@ -6,6 +6,8 @@ using Microsoft.Extensions.Options;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Smart;
 using PatientConnect.Grains.Sources;
+using PatientConnect.Grains.Webhooks;
+using PatientConnect.Grains.Connections;
 
 namespace PatientConnect.Grains;
 
@@ -28,6 +30,9 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton(_ => SourceCatalog.FromConfiguration(configuration));
         services.TryAddSingleton(sp => new TokenProtector(sp.GetRequiredService<IOptions<PatientConnectOptions>>()));
         services.TryAddSingleton<SmartClient>();
+        Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
+        services.AddPatientConnectEventOutbox(configuration);
+        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName));
 
         services.AddHttpClient(SmartClient.HttpClientName, client =>
             {

@@ -3,6 +3,7 @@ using Orleans.Dashboard;
 using PatientConnect.Grains;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Sources;
+using PatientConnect.Grains.Webhooks;
 using PatientConnect.Silo.Tenants;
 
 namespace PatientConnect.Silo;
@@ -59,6 +60,7 @@ public static class SiloHostExtensions
 
         // Registered after UseOrleans, so it starts once the silo is active.
         builder.Services.AddHostedService<ApiKeySeeder>();
+        builder.Services.AddPatientConnectWebhookDispatcher();
 
         builder.Services.Configure<HostOptions>(o =>
         {

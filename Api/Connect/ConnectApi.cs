@@ -16,6 +16,8 @@ public static class ConnectApi
     {
         endpoints.MapGet("/connect/{sessionId}", Page).ExcludeFromDescription();
         endpoints.MapGet("/connect/{sessionId}/start", Start).ExcludeFromDescription();
+        endpoints.MapGet("/connect/{sessionId}/results", Results).ExcludeFromDescription();
+        endpoints.MapGet(ConnectHtml.ScriptPath, Script).ExcludeFromDescription();
         endpoints.MapGet("/oauth/callback", Callback).ExcludeFromDescription();
         return endpoints;
     }
@@ -46,6 +48,30 @@ public static class ConnectApi
 
         return Html(http, StatusCodes.Status200OK,
             ConnectHtml.SearchPage(sessionId, query, recommended, rest, results.NextCursor, page.ReturnLink));
+    }
+
+    /// <summary>The results region alone, for search-as-you-type on an open session's page.</summary>
+    private static async Task<IResult> Results(
+        string sessionId, string? q, string? cursor, HttpContext http, IClusterClient cluster, TimeProvider time)
+    {
+        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http);
+        var page = await cluster.GetGrain<IPatientSessionGrain>(sessionId).GetConnectPage();
+        if (page is null) return NotFoundPage(http);
+        if (Closed(page, time) is { } closed) return closed(http);
+
+        var query = Trimmed(q, 200);
+        var results = await cluster.GetGrain<ISourceDirectoryGrain>(0)
+            .Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, Trimmed(cursor, 1024)));
+        var recommended = cursor is null ? page.RecommendedSourceIds.ToHashSet(StringComparer.Ordinal) : [];
+        var rest = results.Data.Where(s => !recommended.Contains(s.Id)).ToList();
+        return Html(http, StatusCodes.Status200OK, ConnectHtml.ResultsFragment(sessionId, query, rest, results.NextCursor));
+    }
+
+    private static IResult Script(HttpContext http)
+    {
+        http.Response.Headers.CacheControl = "public, max-age=3600";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        return TypedResults.Text(ConnectScript.Source, "text/javascript; charset=utf-8", Encoding.UTF8);
     }
 
     private static async Task<IResult> Start(
@@ -156,7 +182,7 @@ public static class ConnectApi
         NoStore(http);
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         return TypedResults.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);

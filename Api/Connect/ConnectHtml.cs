@@ -29,6 +29,7 @@ public static class ConnectHtml
         a.source{display:block;font-weight:600;color:#0b5cad;text-decoration:none;font-size:1.05rem}
         a.source:hover{text-decoration:underline}
         .where{display:block;color:#4a5361;font-size:.9rem}
+        .aka{display:block;color:#1b1f24;font-size:.9rem}
         .unavailable{display:block;color:#8a4b00;font-size:.85rem}
         .logo{float:right;width:2rem;height:2rem;object-fit:contain;margin-left:.5rem}
         .notice{background:#fff;border:1px solid #d6dbe2;border-left:4px solid #0b5cad;border-radius:.5rem;padding:1rem}
@@ -45,7 +46,7 @@ public static class ConnectHtml
         body.Append("<h1>Connect your health records</h1>");
         body.Append("<p>Find your hospital, clinic or health plan, then sign in to its patient portal to share your records.</p>");
 
-        body.Append("<form method=\"get\" action=\"").Append(Attr(ConnectPath(sessionId))).Append("\" role=\"search\" id=\"search-form\">");
+        body.Append("<form method=\"get\" action=\"").Append(Attr(ConnectPath(sessionId))).Append("\" role=\"search\" id=\"search-form\" data-results=\"").Append(Attr(ResultsPath(sessionId))).Append("\">");
         body.Append("<label for=\"q\">Search by name, city, state or ZIP code</label>");
         body.Append("<div class=\"search\"><input type=\"search\" id=\"q\" name=\"q\" maxlength=\"200\" autocomplete=\"off\" value=\"")
             .Append(Attr(query ?? "")).Append("\">");
@@ -58,6 +59,31 @@ public static class ConnectHtml
             body.Append("</section>");
         }
 
+        // The results live in one region that search-as-you-type (connect.js) refills from
+        // ResultsFragment; without JavaScript the form above does the same by reloading the page.
+        body.Append("<div id=\"results-region\" aria-live=\"polite\">");
+        Results(body, sessionId, query, results, nextCursor);
+        body.Append("</div>");
+
+        BackLink(body, returnLink);
+        return Document("Connect your health records", body.ToString(), script: ScriptPath);
+    }
+
+    /// <summary>Where the page's small enhancement script is served from (same origin, CSP script-src 'self').</summary>
+    public const string ScriptPath = "/connect/assets/connect.js";
+
+    public static string ResultsPath(string sessionId) => ConnectPath(sessionId) + "/results";
+
+    /// <summary>Just the results region's content, for search-as-you-type.</summary>
+    public static string ResultsFragment(string sessionId, string? query, IReadOnlyList<SourceView> results, string? nextCursor)
+    {
+        var body = new StringBuilder();
+        Results(body, sessionId, query, results, nextCursor);
+        return body.ToString();
+    }
+
+    private static void Results(StringBuilder body, string sessionId, string? query, IReadOnlyList<SourceView> results, string? nextCursor)
+    {
         body.Append("<section aria-labelledby=\"results-title\"><h2 id=\"results-title\">");
         body.Append(string.IsNullOrEmpty(query) ? "All providers" : "Results for \u201C" + Text(query) + "\u201D");
         body.Append("</h2>");
@@ -75,9 +101,6 @@ public static class ConnectHtml
             body.Append("<p class=\"more\"><a id=\"more\" href=\"").Append(Attr(more)).Append("\">More results</a></p>");
         }
         body.Append("</section>");
-
-        BackLink(body, returnLink);
-        return Document("Connect your health records", body.ToString());
     }
 
     /// <summary>A dead end explained: expired or finished session, refused source, failed sign-in.</summary>
@@ -111,6 +134,10 @@ public static class ConnectHtml
             }
             body.Append("<a class=\"source\" data-source-id=\"").Append(Attr(source.Id)).Append("\" href=\"")
                 .Append(Attr(StartPath(sessionId, source.Id))).Append("\">").Append(Text(source.Name)).Append("</a>");
+            if (source.MatchedName is { } matched)
+            {
+                body.Append("<span class=\"aka\">Also known as ").Append(Text(matched)).Append("</span>");
+            }
             var where = Where(source);
             if (where.Length > 0) body.Append("<span class=\"where\">").Append(Text(where)).Append("</span>");
             if (!source.Connectable)
@@ -147,7 +174,7 @@ public static class ConnectHtml
 
     private static string Attr(string value) => Html.Encode(value);
 
-    private static string Document(string title, string body) => $"""
+    private static string Document(string title, string body, string? script = null) => $"""
         <!DOCTYPE html>
         <html lang="en">
         <head>
@@ -157,6 +184,7 @@ public static class ConnectHtml
         <meta name="robots" content="noindex, nofollow">
         <title>{Text(title)} · PatientConnect</title>
         <style>{Css}</style>
+        {(script is null ? "" : $"<script src=\"{Attr(script)}\" defer></script>")}
         </head>
         <body>
         <main>

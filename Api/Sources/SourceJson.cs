@@ -2,7 +2,10 @@ using PatientConnect.Sources;
 
 namespace PatientConnect.Api.Sources;
 
-/// <summary>A directory entry as CONTRACT.md lists it, plus whether it can be connected today.</summary>
+/// <summary>
+/// A directory entry as CONTRACT.md lists it, plus whether it can be connected today and, in search
+/// results, which other name of the source the query matched (<c>matched_name</c>, else null).
+/// </summary>
 public sealed record SourceJson(
     string Id,
     string Name,
@@ -13,9 +16,10 @@ public sealed record SourceJson(
     string? Zip,
     string? LogoUrl,
     string? PortalUrl,
-    bool Connectable)
+    bool Connectable,
+    string? MatchedName)
 {
     public static SourceJson From(SourceView view) => new(
         view.Id, view.Name, view.Vendor, view.FhirBaseUrl, view.City, view.State, view.Zip,
-        view.LogoUrl, view.PortalUrl, view.Connectable);
+        view.LogoUrl, view.PortalUrl, view.Connectable, view.MatchedName);
 }

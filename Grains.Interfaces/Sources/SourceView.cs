@@ -13,4 +13,7 @@ public sealed record SourceView(
     [property: Id(7)] string? LogoUrl,
     [property: Id(8)] string? PortalUrl,
     /// <summary>False when no client registration exists for it: listed, but refused when chosen.</summary>
-    [property: Id(9)] bool Connectable);
+    [property: Id(9)] bool Connectable,
+    /// <summary>In search results: the other name of this source that the query matched (a practice on a
+    /// shared endpoint, a former name), when it was not <see cref="Name"/>.</summary>
+    [property: Id(10)] string? MatchedName = null);

@@ -1,6 +1,13 @@
 using Microsoft.Extensions.Logging;
 using PatientConnect.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using PatientConnect.Grains.Security;
+using PatientConnect.Grains.Smart;
+using PatientConnect.Grains.Sources;
+using PatientConnect.Grains.Webhooks;
+using PatientConnect.Sync;
+using PatientConnect.Webhooks;
 
 namespace PatientConnect.Grains.Connections;
 
@@ -28,72 +35,462 @@ public sealed class ConnectionState
     [Id(17)] public DateTimeOffset? SyncStartedAt { get; set; }
     [Id(18)] public DateTimeOffset? SyncCompletedAt { get; set; }
     [Id(19)] public string? SyncError { get; set; }
+    /// <summary>Events stored with the change that caused them, until they are in the outbox (see EventLog).</summary>
+    [Id(20)] public List<PendingEvent> PendingEvents { get; set; } = [];
+    /// <summary>When the current access token was issued: its lifetime sets the refresh margin.</summary>
+    [Id(21)] public DateTimeOffset? TokenIssuedAt { get; set; }
+    /// <summary>Transient refresh failures in a row (network, 5xx): the retry backoff grows with it.</summary>
+    [Id(22)] public int RefreshFailures { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
 }
 
-/// <summary>One patient's link to one source. Tokens are encrypted before they reach the state.</summary>
+/// <summary>
+/// One patient's link to one source. Tokens are encrypted before they reach the state. Keeps the access
+/// token fresh with a durable reminder aimed at expires_at − margin, refreshes on demand for the sync,
+/// and records every status change together with its webhook event (see <see cref="EventLog"/>).
+/// <para>
+/// Refreshes are serialized: the grain is not reentrant, so concurrent triggers (reminder, GetAccess,
+/// RefreshAfterRejected) queue and each later one finds the token already replaced; the only method that
+/// interleaves (ReportSync) never refreshes, and a refresh in flight is shared as one task regardless.
+/// The new refresh token replaces the old one in the same storage write as the new access token, and
+/// only after that write is the old one gone; when the EHR sends none, the old one is kept.
+/// </para>
+/// </summary>
 public sealed class ConnectionGrain(
     [PersistentState("connection", "store")] IPersistentState<ConnectionState> state,
     TokenProtector protector,
+    SourceCatalog catalog,
+    SmartClient smart,
+    IEventOutbox outbox,
+    IOptions<RefreshOptions> refreshOptions,
+    IServiceProvider services,
     TimeProvider timeProvider,
-    ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain
+    ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable
 {
+    public const string RefreshReminder = "refresh";
+    public const string NoRefreshTokenCode = "no_refresh_token";
+
+    // ReportSync interleaves with every other call; all state changes and writes go through this gate.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Task<RefreshResult>? _refreshing;
+
+    private enum RefreshResult { Refreshed, Rejected, Transient }
+
     private string Id => this.GetPrimaryKeyString();
+    private ConnectionState S => state.State;
+    private RefreshOptions R => refreshOptions.Value;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Events stored with a change whose outbox insert did not happen (a crash in between) go out now.
+        await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+    }
 
     public async Task<ConnectionView> Activate(ConnectionBinding binding, TokenGrant grant)
     {
         Bind(binding);
-        var now = timeProvider.GetUtcNow();
-        var s = state.State;
-        // A reconnect lands here too: same id, new tokens, back to active, old failure cleared.
-        s.Status = ConnectionStatus.Active;
-        s.FailureCode = null;
-        s.FailureDescription = null;
-        s.Scopes = [.. grant.Scopes];
-        s.FhirPatientId = grant.FhirPatientId;
-        s.ConnectedAt = now;
-        s.AccessExpiresAt = grant.AccessExpiresAt;
-        s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
-        s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
-        s.UpdatedAt = now;
-        await state.WriteStateAsync();
-        logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, s.Scopes.Count);
+        var firstTime = S.ConnectedAt is null;
+        await Change(s =>
+        {
+            var now = timeProvider.GetUtcNow();
+            // A reconnect lands here too: same id, new tokens, back to active, old failure cleared.
+            s.Status = ConnectionStatus.Active;
+            s.FailureCode = null;
+            s.FailureDescription = null;
+            s.Scopes = [.. grant.Scopes];
+            s.FhirPatientId = grant.FhirPatientId;
+            s.ConnectedAt = now;
+            s.TokenIssuedAt = now;
+            s.RefreshFailures = 0;
+            s.AccessExpiresAt = grant.AccessExpiresAt;
+            s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
+            s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
+        }, WebhookEventTypes.ConnectionActive);
+        logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
+        await ScheduleNextRefresh();
+        StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
         return View();
     }
 
     public async Task<ConnectionView> Fail(ConnectionBinding binding, string failureCode, string failureDescription)
     {
         Bind(binding);
-        var now = timeProvider.GetUtcNow();
-        var s = state.State;
-        s.Status = ConnectionStatus.Failed;
-        s.FailureCode = failureCode;
-        s.FailureDescription = failureDescription;
-        // A failed connection moves no records; keeping tokens it will not use only widens exposure.
-        s.AccessTokenProtected = null;
-        s.RefreshTokenProtected = null;
-        s.AccessExpiresAt = null;
-        s.UpdatedAt = now;
-        await state.WriteStateAsync();
+        await Change(s =>
+        {
+            s.Status = ConnectionStatus.Failed;
+            s.FailureCode = failureCode;
+            s.FailureDescription = failureDescription;
+            // A failed connection moves no records; keeping tokens it will not use only widens exposure.
+            ForgetTokens(s);
+        }, WebhookEventTypes.ConnectionFailed);
         logger.LogInformation("Connection {ConnectionId} failed: {FailureCode}", Id, failureCode);
+        await StopReminder();
         return View();
     }
 
     public Task<ConnectionView?> Get(string tenantId) =>
-        Task.FromResult(state.State.Exists && state.State.TenantId == tenantId ? View() : null);
+        Task.FromResult(S.Exists && S.TenantId == tenantId ? View() : null);
 
-    // Placeholders until the token lifecycle work (issue 6) lands; each throws so nothing pretends to work.
-    public Task<AccessLease?> GetAccess() => throw new NotSupportedException("GetAccess is not implemented yet.");
+    public async Task<AccessLease?> GetAccess()
+    {
+        if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null) return null;
+        var now = timeProvider.GetUtcNow();
+        if (now >= RefreshDueAt())
+        {
+            if (S.RefreshTokenProtected is not null)
+            {
+                await RefreshShared();
+            }
+            else if (now >= S.AccessExpiresAt)
+            {
+                await MarkNoRefreshToken();
+            }
+        }
+        return CurrentLease(throwWhenLapsed: true);
+    }
 
-    public Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken) => throw new NotSupportedException("RefreshAfterRejected is not implemented yet.");
+    public async Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken)
+    {
+        if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null) return null;
+        if (!string.Equals(AccessToken(), rejectedAccessToken, StringComparison.Ordinal))
+        {
+            // Another trigger already replaced the rejected token: one refresh serves them all.
+            return CurrentLease(throwWhenLapsed: true);
+        }
+        if (S.RefreshTokenProtected is null)
+        {
+            await MarkNoRefreshToken();
+            return null;
+        }
+        var result = await RefreshShared();
+        return result switch
+        {
+            RefreshResult.Refreshed => CurrentLease(throwWhenLapsed: true),
+            RefreshResult.Rejected => null,
+            _ => throw new InvalidOperationException($"Connection {Id}: the source's token endpoint is unavailable; retry later."),
+        };
+    }
 
-    public Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords) => throw new NotSupportedException("Disconnect is not implemented yet.");
+    public async Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return null;
+        if (S.Status != ConnectionStatus.Disconnected)
+        {
+            var revocationError = await Revoke();
+            await Change(s =>
+            {
+                s.Status = ConnectionStatus.Disconnected;
+                // Failure to revoke is recorded, not fatal: the tokens are forgotten here either way.
+                s.FailureCode = revocationError is null ? null : "revocation_failed";
+                s.FailureDescription = revocationError;
+                ForgetTokens(s);
+            }, WebhookEventTypes.ConnectionDisconnected);
+            logger.LogInformation("Connection {ConnectionId} disconnected{Revocation}", Id, revocationError is null ? "" : " (revocation failed)");
+            await StopReminder();
+            try
+            {
+                await GrainFactory.GetGrain<ISyncGrain>(Id).Cancel();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Connection {ConnectionId}: cancelling the sync failed", Id);
+            }
+        }
+        if (deleteRecords) await DeleteRecords();
+        return View();
+    }
 
-    public Task<ConnectionView?> RequestSync(string tenantId) => throw new NotSupportedException("RequestSync is not implemented yet.");
+    public Task<ConnectionView?> RequestSync(string tenantId)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return Task.FromResult<ConnectionView?>(null);
+        if (S.Status == ConnectionStatus.Active)
+        {
+            StartSync(S.SyncCompletedAt is null ? SyncMode.Full : SyncMode.Incremental);
+        }
+        return Task.FromResult<ConnectionView?>(View());
+    }
 
-    public Task ReportSync(SyncView sync) => throw new NotSupportedException("ReportSync is not implemented yet.");
+    public async Task ReportSync(SyncView sync)
+    {
+        if (!S.Exists) return;
+        var previous = (S.SyncStatus, S.SyncCompletedAt);
+        var type = sync.Status switch
+        {
+            SyncStatus.Completed when previous != (SyncStatus.Completed, sync.CompletedAt) => WebhookEventTypes.SyncCompleted,
+            SyncStatus.Failed when previous != (SyncStatus.Failed, sync.CompletedAt) => WebhookEventTypes.SyncFailed,
+            _ => null,
+        };
+        await Change(s =>
+        {
+            s.SyncStatus = sync.Status;
+            s.SyncResourcesFetched = sync.ResourcesFetched;
+            s.SyncStartedAt = sync.StartedAt;
+            s.SyncCompletedAt = sync.CompletedAt;
+            s.SyncError = sync.Error;
+        }, type is null ? [] : [type]);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RefreshReminder) return;
+        await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null)
+        {
+            await StopReminder();
+            return;
+        }
+        var now = timeProvider.GetUtcNow();
+        if (S.RefreshTokenProtected is null)
+        {
+            if (now >= S.AccessExpiresAt) await MarkNoRefreshToken();
+            else await ScheduleNextRefresh();
+            return;
+        }
+        if (now < RefreshDueAt() && S.RefreshFailures == 0)
+        {
+            // Fired early (clock skew between silos, or the fallback period): aim again.
+            await ScheduleNextRefresh();
+            return;
+        }
+        await RefreshShared();
+    }
+
+    private Task<RefreshResult> RefreshShared()
+    {
+        if (_refreshing is { IsCompleted: false } inFlight) return inFlight;
+        return _refreshing = RefreshCore();
+    }
+
+    private async Task<RefreshResult> RefreshCore()
+    {
+        var source = catalog.Find(S.SourceId);
+        if (source?.Registration is not { } registration)
+        {
+            return await RefreshTransient("The source is no longer configured for connections.");
+        }
+        SmartConfiguration config;
+        try
+        {
+            config = await smart.DiscoverAsync(source.View.FhirBaseUrl);
+        }
+        catch (SmartException e)
+        {
+            return await RefreshTransient(e.Description);
+        }
+
+        var sentRefreshToken = protector.Unprotect(S.RefreshTokenProtected!, TokenContext("refresh"));
+        var outcome = await smart.RefreshAsync(config.TokenEndpoint, registration, sentRefreshToken);
+        if (outcome.Token is { } token)
+        {
+            await Change(s =>
+            {
+                var now = timeProvider.GetUtcNow();
+                s.AccessTokenProtected = protector.Protect(token.AccessToken, TokenContext("access"));
+                // Rotating servers (Cerner-like) send a new refresh token and spend the old one; others send
+                // none and the one we have stays valid. Either way it is written with the access token.
+                if (token.RefreshToken is not null)
+                {
+                    s.RefreshTokenProtected = protector.Protect(token.RefreshToken, TokenContext("refresh"));
+                }
+                s.AccessExpiresAt = now + (token.ExpiresIn ?? AssumedLifetime);
+                s.TokenIssuedAt = now;
+                s.LastRefreshedAt = now;
+                s.RefreshFailures = 0;
+                if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
+            });
+            logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
+            await ScheduleNextRefresh();
+            return RefreshResult.Refreshed;
+        }
+        if (outcome.IsRejected)
+        {
+            await Change(s =>
+            {
+                s.Status = ConnectionStatus.RefreshFailed;
+                s.FailureCode = outcome.RejectedCode;
+                s.FailureDescription = $"The source refused to refresh access ({outcome.Description}). The patient needs to reconnect.";
+                ForgetTokens(s);
+            }, WebhookEventTypes.ConnectionRefreshFailed);
+            logger.LogWarning("Connection {ConnectionId}: refresh refused ({Code}); refresh_failed", Id, outcome.RejectedCode);
+            await StopReminder();
+            return RefreshResult.Rejected;
+        }
+        return await RefreshTransient(outcome.Description ?? "The refresh failed.");
+    }
+
+    /// <summary>Transient: the status stays as it is; the reminder is re-aimed with a growing, jittered delay.</summary>
+    private async Task<RefreshResult> RefreshTransient(string description)
+    {
+        await Change(s => s.RefreshFailures++);
+        var exponential = R.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(S.RefreshFailures - 1, 20));
+        var capped = Math.Min(exponential, R.RetryMaxDelay.TotalMilliseconds);
+        var delay = TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
+        logger.LogWarning("Connection {ConnectionId}: refresh failed transiently ({Description}); retry #{Failures} in {Delay}",
+            Id, description, S.RefreshFailures, delay);
+        await RegisterRefreshReminder(delay);
+        return RefreshResult.Transient;
+    }
+
+    private async Task MarkNoRefreshToken()
+    {
+        await Change(s =>
+        {
+            s.Status = ConnectionStatus.RefreshFailed;
+            s.FailureCode = NoRefreshTokenCode;
+            s.FailureDescription = "The access token lapsed and the source granted no refresh token (offline_access). The patient needs to reconnect.";
+            ForgetTokens(s);
+        }, WebhookEventTypes.ConnectionRefreshFailed);
+        logger.LogInformation("Connection {ConnectionId}: access lapsed without a refresh token; refresh_failed", Id);
+        await StopReminder();
+    }
+
+    /// <summary>RFC 7009 at the source, refresh token first (it ends the whole grant where supported). Null when fine.</summary>
+    private async Task<string?> Revoke()
+    {
+        if (S.AccessTokenProtected is null && S.RefreshTokenProtected is null) return null;
+        var source = catalog.Find(S.SourceId);
+        if (source?.Registration is not { } registration) return "The source is no longer configured; its tokens could not be revoked.";
+        try
+        {
+            var config = await smart.DiscoverAsync(source.View.FhirBaseUrl);
+            if (config.RevocationEndpoint is not { } endpoint) return null;
+            var errors = new List<string>();
+            if (S.RefreshTokenProtected is { } refresh
+                && await smart.RevokeAsync(endpoint, registration, protector.Unprotect(refresh, TokenContext("refresh")), "refresh_token") is { } e1)
+            {
+                errors.Add(e1);
+            }
+            if (S.AccessTokenProtected is { } access
+                && await smart.RevokeAsync(endpoint, registration, protector.Unprotect(access, TokenContext("access")), "access_token") is { } e2)
+            {
+                errors.Add(e2);
+            }
+            return errors.Count == 0 ? null : string.Join(" ", errors.Distinct());
+        }
+        catch (SmartException e)
+        {
+            return e.Description;
+        }
+    }
+
+    private async Task DeleteRecords()
+    {
+        var database = services.GetService<WebhookDatabase>();
+        if (database is null) return;
+        await using var command = database.DataSource.CreateCommand("DELETE FROM pc_records WHERE tenant_id = @tenant AND connection_id = @connection");
+        command.Parameters.AddWithValue("tenant", S.TenantId!);
+        command.Parameters.AddWithValue("connection", Id);
+        var deleted = await command.ExecuteNonQueryAsync();
+        logger.LogInformation("Connection {ConnectionId}: {Count} records deleted", Id, deleted);
+    }
+
+    /// <summary>Changes the state, adds the events (of the changed connection) and writes once, then flushes the events.</summary>
+    private async Task Change(Action<ConnectionState> mutate, params string[] eventTypes)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var now = timeProvider.GetUtcNow();
+            mutate(S);
+            S.UpdatedAt = now;
+            if (eventTypes.Length > 0)
+            {
+                var view = View();
+                foreach (var type in eventTypes) S.PendingEvents.Add(EventJson.ForConnection(type, S.TenantId!, view, now));
+            }
+            await state.WriteStateAsync();
+            await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ScheduleNextRefresh()
+    {
+        if (S.Status != ConnectionStatus.Active || S.AccessExpiresAt is not { } expires) return;
+        // Without a refresh token the reminder comes at expiry, to say refresh_failed when access lapses.
+        var dueAt = S.RefreshTokenProtected is null ? expires : RefreshDueAt();
+        await RegisterRefreshReminder(dueAt - timeProvider.GetUtcNow());
+    }
+
+    private async Task RegisterRefreshReminder(TimeSpan dueTime)
+    {
+        var due = dueTime < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : dueTime;
+        await this.RegisterOrUpdateReminder(RefreshReminder, due, R.ReminderPeriod);
+    }
+
+    private async Task StopReminder()
+    {
+        try
+        {
+            if (await this.GetReminder(RefreshReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e)
+        {
+            // A leftover reminder finds the connection inactive on its next tick and removes itself.
+            logger.LogWarning(e, "Connection {ConnectionId}: removing the refresh reminder failed", Id);
+        }
+    }
+
+    /// <summary>expires_at − margin, the margin a share of the token's lifetime, between the configured floor and ceiling.</summary>
+    private DateTimeOffset RefreshDueAt()
+    {
+        var expires = S.AccessExpiresAt ?? timeProvider.GetUtcNow();
+        var lifetime = expires - (S.TokenIssuedAt ?? S.ConnectedAt ?? expires);
+        var margin = TimeSpan.FromTicks((long)(lifetime.Ticks * R.MarginFraction));
+        if (margin > R.Margin) margin = R.Margin;
+        if (margin < R.MinimumMargin) margin = R.MinimumMargin;
+        return expires - margin;
+    }
+
+    private static readonly TimeSpan AssumedLifetime = TimeSpan.FromMinutes(5);
+
+    private void StartSync(SyncMode mode)
+    {
+        // Not awaited: the sync grain calls back (GetAccess), and this grain is not reentrant. Its absence
+        // or failure must not break the connection; it is logged.
+        var sync = GrainFactory.GetGrain<ISyncGrain>(Id);
+        _ = StartSyncCore(sync, mode);
+    }
+
+    private async Task StartSyncCore(ISyncGrain sync, SyncMode mode)
+    {
+        try
+        {
+            await sync.Start(mode);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Connection {ConnectionId}: starting the {Mode} sync failed: {Kind}: {Message}", Id, mode, e.GetType().Name, e.Message);
+        }
+    }
+
+    private AccessLease? CurrentLease(bool throwWhenLapsed)
+    {
+        if (S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null) return null;
+        if (throwWhenLapsed && timeProvider.GetUtcNow() >= S.AccessExpiresAt)
+        {
+            throw new InvalidOperationException($"Connection {Id}: the access token lapsed and the refresh is being retried; retry later.");
+        }
+        var fhirBase = catalog.Find(S.SourceId)?.View.FhirBaseUrl
+            ?? throw new InvalidOperationException($"Connection {Id}: the source is no longer in the directory.");
+        return new AccessLease(AccessToken(), S.AccessExpiresAt!.Value, fhirBase, S.FhirPatientId ?? "", S.Scopes.ToArray(),
+            S.TenantId!, S.PatientId!, S.SourceId!);
+    }
+
+    private string AccessToken() => protector.Unprotect(S.AccessTokenProtected!, TokenContext("access"));
+
+    private static void ForgetTokens(ConnectionState s)
+    {
+        s.AccessTokenProtected = null;
+        s.RefreshTokenProtected = null;
+        s.AccessExpiresAt = null;
+        s.RefreshFailures = 0;
+    }
 
     /// <summary>The owner is fixed at first use; a different owner means a caller bug, never a takeover.</summary>
     private void Bind(ConnectionBinding binding)

@@ -59,6 +59,8 @@ public sealed class PatientSessionState
     [Id(14)] public OAuthTransactionState? Transaction { get; set; }
     /// <summary>The source the patient chose last (direct mode: always <see cref="SourceId"/>).</summary>
     [Id(15)] public string? ChosenSourceId { get; set; }
+    /// <summary>Webhook events stored with the change that caused them, until they are in the outbox (see EventLog).</summary>
+    [Id(16)] public List<Webhooks.PendingEvent> PendingEvents { get; set; } = [];
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -74,8 +76,14 @@ public sealed partial class PatientSessionGrain(
     SmartClient smart,
     IOptions<PatientConnectOptions> options,
     TimeProvider timeProvider,
-    ILogger<PatientSessionGrain> logger) : Grain, IPatientSessionGrain, IRemindable
+    ILogger<PatientSessionGrain> logger,
+    Webhooks.IEventOutbox outbox) : Grain, IPatientSessionGrain, IRemindable
 {
+    // A crash between a status write and its outbox insert leaves the event pending in the stored state;
+    // the expiry reminder is only removed after the flush, so it re-activates the grain to send it.
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+
     public const string ExpiryReminder = "expire";
 
     // Reminders below a minute need a silo-wide option change; the first tick comes at expires_at anyway,
@@ -256,6 +264,7 @@ public sealed partial class PatientSessionGrain(
         }
         // Already finished: a tick here means an earlier notification or unregistration failed; both
         // are idempotent, so do them again.
+        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         await Patient().SessionChanged(Id, S.Status);
         await StopReminder();
     }
@@ -315,7 +324,9 @@ public sealed partial class PatientSessionGrain(
         // portal late gets "session expired" at the app rather than an unknown-state page; the verifier
         // goes, since no exchange will ever happen.
         if (S.Transaction is { } tx) tx.CodeVerifier = "";
+        S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionExpired, S.TenantId!, View(timeProvider.GetUtcNow()), timeProvider.GetUtcNow()));
         await state.WriteStateAsync();
+        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} expired", Id);
         await AfterStatusChange(SessionStatus.Expired);
     }
@@ -329,7 +340,9 @@ public sealed partial class PatientSessionGrain(
         S.ConnectionId = connectionId;
         S.ConnectionStatus = connectionStatus;
         S.Transaction = null;
+        S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionCompleted, S.TenantId!, View(S.CompletedAt.Value), S.CompletedAt.Value));
         await state.WriteStateAsync();
+        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
         await AfterStatusChange(SessionStatus.Complete);
     }

@@ -144,6 +144,102 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
     }
 
     /// <summary>
+    /// The refresh_token grant with the source's client authentication. Never throws for an answer of
+    /// the token endpoint: the outcome says whether the grant was refused (the refresh token is dead)
+    /// or the attempt failed in a way worth retrying. Sent once per call, like the code exchange.
+    /// </summary>
+    public async Task<RefreshOutcome> RefreshAsync(
+        string tokenEndpoint, SourceRegistration registration, string refreshToken, CancellationToken cancellationToken = default)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("grant_type", "refresh_token"),
+            new("refresh_token", refreshToken),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint);
+        AddClientAuthentication(request, form, registration, tokenEndpoint);
+        request.Content = new FormUrlEncodedContent(form);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await Http().SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Token endpoint {Host} unreachable for a refresh: {Kind}", HostOf(tokenEndpoint), e.GetType().Name);
+            return RefreshOutcome.Transient($"The token service at {HostOf(tokenEndpoint)} could not be reached ({e.GetType().Name}).");
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            JsonElement body;
+            try
+            {
+                body = await ReadJsonAsync(response, cancellationToken);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException)
+            {
+                return RefreshOutcome.Transient($"The token service answered {status} without a usable JSON body.");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = Str(body, "error");
+                var description = Str(body, "error_description");
+                logger.LogWarning("Token endpoint {Host} refused a refresh: {Status} {Error}", HostOf(tokenEndpoint), status, error);
+                // RFC 6749 §5.2: invalid_grant means the refresh token is expired, revoked or spent; the
+                // scope and client-grant errors will not heal by retrying either. invalid_client, 429 and
+                // 5xx concern our registration or the server's health, not this patient's grant.
+                return status is >= 400 and < 500 and not 429 && error is "invalid_grant" or "invalid_scope" or "unauthorized_client"
+                    ? RefreshOutcome.Rejected(Truncate(error!, 64), Describe(error!, description))
+                    : RefreshOutcome.Transient(error is null ? $"The token service answered {status}." : $"The token service answered {status}: {Describe(error, description)}");
+            }
+
+            var accessToken = Str(body, "access_token");
+            if (string.IsNullOrEmpty(accessToken))
+            {
+                return RefreshOutcome.Transient("The refresh response carried no access_token.");
+            }
+            return RefreshOutcome.Ok(new TokenResponse(
+                accessToken,
+                Str(body, "refresh_token"),
+                Str(body, "id_token"),
+                ExpiresIn(body),
+                Str(body, "scope"),
+                Str(body, "patient")));
+        }
+    }
+
+    /// <summary>
+    /// RFC 7009 revocation, authenticated like the token endpoint. Returns null when the server accepted
+    /// it, otherwise why not (recorded by the caller; a failed revocation does not stop a disconnect).
+    /// </summary>
+    public async Task<string?> RevokeAsync(
+        string revocationEndpoint, SourceRegistration registration, string token, string tokenTypeHint, CancellationToken cancellationToken = default)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("token", token),
+            new("token_type_hint", tokenTypeHint),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, revocationEndpoint);
+        AddClientAuthentication(request, form, registration, revocationEndpoint);
+        request.Content = new FormUrlEncodedContent(form);
+        try
+        {
+            using var response = await Http().SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? null : $"The revocation endpoint at {HostOf(revocationEndpoint)} answered {(int)response.StatusCode}.";
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return $"The revocation endpoint at {HostOf(revocationEndpoint)} could not be reached ({e.GetType().Name}).";
+        }
+    }
+
+    /// <summary>
     /// Checks an id_token: issuer (the FHIR base, or the discovery issuer), audience (our client id),
     /// expiry, and the signature against the server's JWKS. Throws <see cref="SmartException"/> with
     /// code id_token_invalid.

@@ -36,3 +36,17 @@ public sealed class SmartException(string code, string description, Exception? i
     public string Code { get; } = code;
     public string Description { get; } = description;
 }
+
+/// <summary>What a refresh_token grant came to: new tokens, a refusal of the grant, or a failure worth retrying.</summary>
+public sealed record RefreshOutcome(TokenResponse? Token, string? RejectedCode, string? Description)
+{
+    public static RefreshOutcome Ok(TokenResponse token) => new(token, null, null);
+
+    /// <summary>The grant is dead (e.g. invalid_grant): refreshing again cannot help.</summary>
+    public static RefreshOutcome Rejected(string code, string description) => new(null, code, description);
+
+    /// <summary>Network, 5xx, 429, a malformed answer: the grant may still be good.</summary>
+    public static RefreshOutcome Transient(string description) => new(null, null, description);
+
+    public bool IsRejected => RejectedCode is not null;
+}

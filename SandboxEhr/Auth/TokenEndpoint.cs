@@ -34,6 +34,7 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
             return authError.ToResult(response);
 
         var grantType = form!["grant_type"].ToString();
+        if (grantType == "refresh_token") hospital.CountRefreshRequest();
         var outcome = grantType switch
         {
             "authorization_code" => RedeemCode(hospital, client!, form, context.Request),
@@ -122,6 +123,7 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
         var token = form!["token"].ToString();
         if (token.Length == 0)
             return OAuthError.InvalidRequest("token is required").ToResult(context.Response);
+        hospital.CountRevocationRequest();
         // RFC 7009 2.2: 200 whether or not the token was known.
         store.Revoke(hospital.Info.Id, client!.Id, token);
         return Results.Ok();

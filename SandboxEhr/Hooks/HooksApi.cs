@@ -25,6 +25,11 @@ public static class HooksApi
         hospital.MapGet("/settings", (string hospitalId, HospitalRegistry hospitals) =>
             hospitals.Find(hospitalId) is not { } h ? Results.NotFound() : Results.Json(h.Settings));
         hospital.MapPut("/settings", ChangeSettings);
+        // Read-only counters for tests (e.g. "N concurrent triggers cause one refresh call").
+        hospital.MapGet("/stats", (string hospitalId, HospitalRegistry hospitals) =>
+            hospitals.Find(hospitalId) is not { } h
+                ? Results.NotFound()
+                : Results.Json(new { refresh_requests = h.RefreshRequests, revocation_requests = h.RevocationRequests }));
         hospital.MapDelete("/settings", (string hospitalId, HospitalRegistry hospitals) =>
         {
             if (hospitals.Find(hospitalId) is not { } h)

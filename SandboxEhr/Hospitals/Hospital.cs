@@ -15,6 +15,15 @@ public sealed class Hospital(HospitalInfo info, PatientStore patients, HospitalS
 
     public void ReplaceSettings(HospitalSettings settings) => Volatile.Write(ref _settings, settings);
 
+    private long _refreshRequests;
+    private long _revocationRequests;
+
+    /// <summary>refresh_token grants asked of the token endpoint (read-only test hook: GET /hospitals/{id}/stats).</summary>
+    public long RefreshRequests => Interlocked.Read(ref _refreshRequests);
+    public long RevocationRequests => Interlocked.Read(ref _revocationRequests);
+    public void CountRefreshRequest() => Interlocked.Increment(ref _refreshRequests);
+    public void CountRevocationRequest() => Interlocked.Increment(ref _revocationRequests);
+
     /// <summary>Counts FHIR requests for the rate-limit knob.</summary>
     public long NextRequestNumber() => Interlocked.Increment(ref _requestCount);
 

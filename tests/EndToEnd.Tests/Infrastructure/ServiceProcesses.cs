@@ -116,6 +116,7 @@ public class ServiceProcesses : IAsyncLifetime
         env["Directory__Sources__3__City"] = "Springfield";
         env["Directory__Sources__3__State"] = "IL";
         env["Directory__Sources__3__Zip"] = "62701";
+        AddSiloEnvironment(env);
         return env;
     }
 
@@ -140,6 +141,23 @@ public class ServiceProcesses : IAsyncLifetime
         env["PatientConnect__Admin__Username"] = AdminUser;
         env["PatientConnect__Admin__Password"] = AdminPassword;
         return env;
+    }
+
+    /// <summary>Extra silo settings of a derived fixture (e.g. faster refresh and webhook retry timings).</summary>
+    protected virtual void AddSiloEnvironment(Dictionary<string, string> env)
+    {
+    }
+
+    /// <summary>SIGKILL of the Api and a new Api process on the same port, ready.</summary>
+    public async Task RestartApiAsync()
+    {
+        if (_api is not null)
+        {
+            _api.Kill();
+            _finished.Add(_api);
+        }
+        _api = ManagedProcess.Start("api", RepoPaths.ApiDll, ["--urls", $"http://127.0.0.1:{_apiPort}"], ApiEnvironment());
+        await WaitForReadyAsync();
     }
 
     public ManagedProcess Silo(int index) => _silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");

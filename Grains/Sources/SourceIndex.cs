@@ -1,0 +1,381 @@
+using PatientConnect.Sources;
+
+namespace PatientConnect.Grains.Sources;
+
+/// <summary>
+/// The in-memory search over the listed sources, built once per silo and read concurrently without
+/// locks (it never changes after construction). Every name and alias of a source is a document; a
+/// query's words must each match a word of one document (or of the source's city and state), exactly,
+/// as a prefix (search as you type) or within a small edit distance (typos). A source ranks by its
+/// best document; ties go to connectable sources, then by name and id, so the order is total and
+/// the same on every silo, which is what lets a cursor name just the last id of a page.
+/// </summary>
+public sealed class SourceIndex
+{
+    public const int MaxQueryWords = 8;
+    private const int MaxWordLength = 40;
+
+    private const float Exact = 1f;
+    private const float PlaceFactor = 0.7f;
+
+    private readonly SourceEntry[] _sources;          // listed sources, browse order (name, id)
+    private readonly Dictionary<string, int> _position; // id → index in _sources
+    private readonly int[] _docSource;                 // document → source
+    private readonly bool[] _docIsAlias;
+    private readonly string[] _docName;
+    private readonly int[][] _docWords;                // document → word ids of its name, in order
+    private readonly Dictionary<string, int> _wordIds;
+    private readonly string[] _words;                  // word id → word
+    private readonly string[] _sortedWords;            // for prefix ranges
+    private readonly int[] _sortedWordIds;
+    private readonly int[][] _postings;                // word id → documents (×2, +1 when only the place matched)
+    private readonly Dictionary<int, int[]> _byLength; // word length → word ids, for typo look-ups
+
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    public SourceIndex(IReadOnlyList<SourceEntry> listed)
+    {
+        _sources = listed.ToArray();
+        _position = new Dictionary<string, int>(_sources.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _sources.Length; i++) _position[_sources[i].Id] = i;
+
+        _wordIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var words = new List<string>();
+        var postings = new List<List<int>>();
+        var docSource = new List<int>();
+        var docIsAlias = new List<bool>();
+        var docName = new List<string>();
+        var docWords = new List<int[]>();
+
+        int WordId(string word)
+        {
+            if (word.Length > MaxWordLength) word = word[..MaxWordLength];
+            if (_wordIds.TryGetValue(word, out var id)) return id;
+            id = words.Count;
+            _wordIds[word] = id;
+            words.Add(word);
+            postings.Add([]);
+            return id;
+        }
+
+        for (var s = 0; s < _sources.Length; s++)
+        {
+            var entry = _sources[s];
+            var place = SearchText.Words($"{entry.View.City} {entry.View.State}").Select(WordId).Distinct().ToArray();
+            var names = new List<string> { entry.View.Name };
+            names.AddRange(entry.Aliases);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var n = 0; n < names.Count; n++)
+            {
+                var ids = SearchText.Words(names[n]).Select(WordId).ToArray();
+                if (ids.Length == 0 || !seen.Add(string.Join(' ', ids))) continue;
+                var doc = docSource.Count;
+                docSource.Add(s);
+                docIsAlias.Add(n > 0);
+                docName.Add(names[n]);
+                docWords.Add(ids);
+                foreach (var id in ids.Distinct()) postings[id].Add(doc * 2);
+                foreach (var id in place)
+                {
+                    if (!ids.Contains(id)) postings[id].Add(doc * 2 + 1);
+                }
+            }
+        }
+
+        _words = words.ToArray();
+        _postings = postings.Select(p => p.ToArray()).ToArray();
+        _docSource = docSource.ToArray();
+        _docIsAlias = docIsAlias.ToArray();
+        _docName = docName.ToArray();
+        _docWords = docWords.ToArray();
+        _sortedWordIds = Enumerable.Range(0, _words.Length).OrderBy(i => _words[i], StringComparer.Ordinal).ToArray();
+        _sortedWords = _sortedWordIds.Select(i => _words[i]).ToArray();
+        _byLength = Enumerable.Range(0, _words.Length).GroupBy(i => _words[i].Length).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    public int Count => _sources.Length;
+
+    public int DocumentCount => _docSource.Length;
+
+    /// <summary>One page of matches, best first; <paramref name="afterId"/> is the last id of the previous page.</summary>
+    public (IReadOnlyList<SourceView> Items, bool More) Search(SourceQuery query, int limit, string? afterId)
+    {
+        var filter = Filter.From(query, out var textWords);
+        return textWords.Count == 0 ? Browse(filter, limit, afterId) : Ranked(textWords, filter, limit, afterId);
+    }
+
+    private (IReadOnlyList<SourceView>, bool) Browse(Filter filter, int limit, string? afterId)
+    {
+        var start = 0;
+        if (afterId is not null)
+        {
+            if (!_position.TryGetValue(afterId, out var at)) throw BadCursor();
+            start = at + 1;
+        }
+        var page = new List<SourceView>(limit);
+        for (var i = start; i < _sources.Length; i++)
+        {
+            if (!filter.Accepts(_sources[i].View)) continue;
+            if (page.Count == limit) return (page, true);
+            page.Add(_sources[i].View);
+        }
+        return (page, false);
+    }
+
+    private readonly record struct Hit(int Source, int Doc, float Score);
+
+    private (IReadOnlyList<SourceView>, bool) Ranked(List<string> queryWords, Filter filter, int limit, string? afterId)
+    {
+        var scratch = t_scratch ??= new Scratch();
+        scratch.Ensure(_docSource.Length, _sources.Length);
+        var candidates = queryWords.Select(Candidates).ToList();
+        var hits = new Dictionary<int, Hit>();
+        try
+        {
+            Match(candidates, scratch);
+            foreach (var doc in scratch.Full)
+            {
+                var source = _docSource[doc];
+                if (!filter.Accepts(_sources[source].View)) continue;
+                var score = scratch.Score[doc] + Bonus(doc, candidates);
+                if (!hits.TryGetValue(source, out var best) || score > best.Score || (score == best.Score && doc < best.Doc))
+                {
+                    hits[source] = new Hit(source, doc, score);
+                }
+            }
+        }
+        finally
+        {
+            scratch.Reset();
+        }
+
+        var comparer = Comparer<Hit>.Create(Compare);
+        Hit? after = null;
+        if (afterId is not null)
+        {
+            if (!_position.TryGetValue(afterId, out var at) || !hits.TryGetValue(at, out var last)) throw BadCursor();
+            after = last;
+        }
+
+        // Keep the best limit + 1 after the cursor: the extra one only says whether a next page exists.
+        var keep = new PriorityQueue<Hit, Hit>(Comparer<Hit>.Create((a, b) => Compare(b, a)));
+        foreach (var hit in hits.Values)
+        {
+            if (after is { } a && Compare(hit, a) <= 0) continue;
+            keep.Enqueue(hit, hit);
+            if (keep.Count > limit + 1) keep.Dequeue();
+        }
+        var ordered = new List<Hit>(keep.Count);
+        while (keep.Count > 0) ordered.Add(keep.Dequeue());
+        ordered.Sort(comparer);
+        var more = ordered.Count > limit;
+        var page = ordered.Take(limit).Select(h =>
+        {
+            var view = _sources[h.Source].View;
+            return _docIsAlias[h.Doc] ? view with { MatchedName = _docName[h.Doc] } : view;
+        }).ToList();
+        return (page, more);
+    }
+
+    // Better first: score, then connectable, then the browse order (name, id).
+    private int Compare(Hit a, Hit b)
+    {
+        var byScore = b.Score.CompareTo(a.Score);
+        if (byScore != 0) return byScore;
+        var byConnectable = _sources[b.Source].Connectable.CompareTo(_sources[a.Source].Connectable);
+        return byConnectable != 0 ? byConnectable : a.Source.CompareTo(b.Source);
+    }
+
+    private sealed record Candidate(int Word, float Quality);
+
+    /// <summary>The indexed words one query word stands for, each with how well it matches.</summary>
+    private List<Candidate> Candidates(string word)
+    {
+        var found = new List<Candidate>();
+        var exact = _wordIds.TryGetValue(word, out var exactId);
+        if (exact) found.Add(new Candidate(exactId, Exact));
+
+        // Prefix: the word being typed. A longer typed part is a surer match.
+        var lo = LowerBound(word);
+        for (var i = lo; i < _sortedWords.Length && _sortedWords[i].StartsWith(word, StringComparison.Ordinal); i++)
+        {
+            if (_sortedWords[i].Length == word.Length) continue;
+            found.Add(new Candidate(_sortedWordIds[i], 0.6f + 0.3f * word.Length / _sortedWords[i].Length));
+        }
+
+        // Typos, only for a word the index does not know: one edit up to 7 letters, two from 8.
+        // Only the closest tier counts: "stanferd" is one edit from "stanford" and two from "sanford".
+        if (!exact && word.Length >= 4)
+        {
+            var max = word.Length >= 8 ? 2 : 1;
+            var typos = new List<(int Id, int Distance)>();
+            for (var length = word.Length - max; length <= word.Length + max; length++)
+            {
+                if (!_byLength.TryGetValue(length, out var ids)) continue;
+                foreach (var id in ids)
+                {
+                    var d = SearchText.Distance(word, _words[id], max);
+                    if (d <= max) typos.Add((id, d));
+                }
+            }
+            if (typos.Count > 0)
+            {
+                var closest = typos.Min(t => t.Distance);
+                found.AddRange(typos.Where(t => t.Distance == closest).Select(t => new Candidate(t.Id, closest == 1 ? 0.6f : 0.35f)));
+            }
+        }
+        return found;
+    }
+
+    private int LowerBound(string word)
+    {
+        int lo = 0, hi = _sortedWords.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(_sortedWords[mid], word) < 0) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>Documents matching every query word, with the sum of each word's best match.</summary>
+    private void Match(List<List<Candidate>> candidates, Scratch s)
+    {
+        for (var q = 0; q < candidates.Count; q++)
+        {
+            s.Stamp++;
+            s.Current.Clear();
+            foreach (var candidate in candidates[q])
+            {
+                foreach (var posting in _postings[candidate.Word])
+                {
+                    var doc = posting >> 1;
+                    if (q > 0 && s.Mask[doc] != (1 << q) - 1) continue;
+                    var quality = (posting & 1) == 1 ? candidate.Quality * PlaceFactor : candidate.Quality;
+                    if (s.CurrentStamp[doc] != s.Stamp)
+                    {
+                        s.CurrentStamp[doc] = s.Stamp;
+                        s.CurrentBest[doc] = quality;
+                        s.Current.Add(doc);
+                    }
+                    else if (quality > s.CurrentBest[doc])
+                    {
+                        s.CurrentBest[doc] = quality;
+                    }
+                }
+            }
+            foreach (var doc in s.Current)
+            {
+                if (q == 0) s.Touched.Add(doc);
+                s.Score[doc] += s.CurrentBest[doc];
+                s.Mask[doc] |= 1 << q;
+            }
+        }
+        var full = (1 << candidates.Count) - 1;
+        foreach (var doc in s.Touched)
+        {
+            if (s.Mask[doc] == full) s.Full.Add(doc);
+        }
+    }
+
+    /// <summary>Whole-name and phrase bonuses: "mayo clinic" should beat "Mayo Clinic Health System - Franciscan".</summary>
+    private float Bonus(int doc, List<List<Candidate>> candidates)
+    {
+        var words = _docWords[doc];
+        var n = candidates.Count;
+        var bonus = 0f;
+        // The query's words, in order, at some position of the name (each exact, prefix or typo).
+        // Bonuses scale with how well the phrase matched: a typo's phrase counts for less than an exact one.
+        var phraseAt = -1;
+        var phraseQuality = 0f;
+        for (var start = 0; start + n <= words.Length && phraseAt < 0; start++)
+        {
+            var worst = 1f;
+            for (var q = 0; q < n && worst > 0; q++) worst = Math.Min(worst, QualityOf(candidates[q], words[start + q]));
+            if (worst > 0)
+            {
+                phraseAt = start;
+                phraseQuality = worst;
+            }
+        }
+        if (phraseAt == 0) bonus += phraseQuality;
+        else if (phraseAt > 0) bonus += 0.5f * phraseQuality;
+        if (phraseAt == 0 && words.Length == n) bonus += phraseQuality;
+        // Shorter names first among equals: fewer words the patient did not type.
+        bonus -= Math.Min(0.5f, 0.05f * (words.Length - n));
+        if (_docIsAlias[doc]) bonus -= 0.1f;
+        return bonus;
+    }
+
+    private static float QualityOf(List<Candidate> candidates, int word)
+    {
+        foreach (var c in candidates)
+        {
+            if (c.Word == word) return c.Quality;
+        }
+        return 0f;
+    }
+
+    private static ArgumentException BadCursor() => new("The cursor is not one this list issued.", "cursor");
+
+    /// <summary>Per-thread buffers sized to the index, so a search allocates little.</summary>
+    private sealed class Scratch
+    {
+        public float[] Score = [];
+        public int[] Mask = [];
+        public float[] CurrentBest = [];
+        public int[] CurrentStamp = [];
+        public int Stamp;
+        public readonly List<int> Current = [];
+        public readonly List<int> Touched = [];
+        public readonly List<int> Full = [];
+
+        public void Ensure(int docs, int sources)
+        {
+            if (Score.Length >= docs) return;
+            Score = new float[docs];
+            Mask = new int[docs];
+            CurrentBest = new float[docs];
+            CurrentStamp = new int[docs];
+            Stamp = 0;
+        }
+
+        public void Reset()
+        {
+            foreach (var doc in Touched)
+            {
+                Score[doc] = 0;
+                Mask[doc] = 0;
+            }
+            Touched.Clear();
+            Full.Clear();
+            Current.Clear();
+        }
+    }
+
+    /// <summary>The query's filters; a query word of 3 to 5 digits is a ZIP (prefix) too.</summary>
+    private sealed record Filter(string? City, string? State, string? Vendor, string? Zip)
+    {
+        public static Filter From(SourceQuery query, out List<string> textWords)
+        {
+            var zip = Blank(query.Zip);
+            textWords = [];
+            foreach (var word in SearchText.Words(query.Q, MaxQueryWords))
+            {
+                if (zip is null && word.Length is >= 3 and <= 5 && word.All(char.IsAsciiDigit)) zip = word;
+                else textWords.Add(word.Length > MaxWordLength ? word[..MaxWordLength] : word);
+            }
+            return new Filter(Blank(query.City), Blank(query.State), Blank(query.Vendor), zip);
+        }
+
+        public bool Accepts(SourceView view) =>
+            Same(City, view.City) && Same(State, view.State) && Same(Vendor, view.Vendor)
+            // "53703" is the exact ZIP, "537" its three-digit area; any prefix works the same way.
+            && (Zip is null || (view.Zip is not null && view.Zip.StartsWith(Zip, StringComparison.OrdinalIgnoreCase)));
+
+        private static bool Same(string? wanted, string? actual) =>
+            wanted is null || string.Equals(wanted, actual?.Trim(), StringComparison.OrdinalIgnoreCase);
+
+        private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+}

@@ -1,0 +1,697 @@
+using System.Net;
+using System.Runtime.ExceptionServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PatientConnect.Connections;
+using PatientConnect.Grains.Storage;
+using PatientConnect.Sync;
+using Polly.Timeout;
+
+namespace PatientConnect.Grains.Sync;
+
+/// <summary>
+/// The record sync of one connection (keyed by its conn_ id). Start only records the run and arms a
+/// one-shot interleaving grain timer; the timer runs the pull off every caller's request path, so
+/// reads of the sync (and of the connection) never wait for it. Work is a list of steps (searches
+/// with their next links, reads, attachments) checkpointed after each stored page; a reminder
+/// re-activates the grain after a silo crash and the loop resumes from that checkpoint.
+/// </summary>
+public sealed partial class SyncGrain(
+    [PersistentState("sync", "store")] IPersistentState<SyncState> state,
+    FhirClient fhir,
+    IRecordStore store,
+    IOptions<SyncOptions> options,
+    TimeProvider time,
+    ILogger<SyncGrain> logger) : Grain, ISyncGrain, IRemindable
+{
+    private const string ReminderName = "sync-resume";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(60);
+    private const string FhirJsonAccept = "application/fhir+json, application/json;q=0.9";
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly HashSet<SyncStep> _inFlight = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _notedOnce = new(StringComparer.Ordinal);
+    private SyncOptions Options => options.Value;
+    private bool _loopActive;
+    private int _loopGeneration;
+    private CancellationTokenSource? _cts;
+    private IGrainTimer? _timer;
+    private AccessLease? _lease;
+    private string? _fhirBase;
+    private SourceCapabilities? _capabilities;
+    private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
+    private bool _reportFailureLogged;
+
+    private string Id => this.GetPrimaryKeyString();
+    private SyncState S => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A run that was going when its silo died picks up here, whoever woke the grain (the
+        // reminder, the connection, a progress read).
+        if (S.Status == SyncStatus.Running) EnsureLoop();
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Stop where we are: the checkpoint and the reminder carry the run to the next activation.
+        _cts?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public async Task<SyncView> Start(SyncMode mode)
+    {
+        if (S.Status == SyncStatus.Running)
+        {
+            EnsureLoop();
+            return View();
+        }
+
+        var now = time.GetUtcNow();
+        var s = S;
+        s.RunId = Guid.NewGuid().ToString("N");
+        s.Status = SyncStatus.Running;
+        s.Mode = mode;
+        s.StartedAt = now;
+        s.CompletedAt = null;
+        s.Error = null;
+        // A few minutes of overlap: a resource changed while the last run was paging is fetched again
+        // (an upsert, harmless) rather than missed.
+        s.UpdatedSince = mode == SyncMode.Incremental && s.LastCompletedStartedAt is { } last ? last - TimeSpan.FromMinutes(5) : null;
+        s.Planned = false;
+        s.Steps = [];
+        s.KnownReferences = new(StringComparer.Ordinal);
+        s.PendingReferences = [];
+        s.Fetched = new(StringComparer.Ordinal);
+        s.ResourcesFetched = 0;
+        s.PagesFetched = 0;
+        s.Requests = 0;
+        s.LoopStarts = 0;
+        s.PagesAtResume = [];
+        s.Notes = [];
+        s.Counts = null;
+        await WriteAsync(CancellationToken.None);
+        await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        LogStarted(logger, Id, mode);
+        EnsureLoop();
+        return View();
+    }
+
+    public Task<SyncView> GetProgress() => Task.FromResult(View());
+
+    public async Task Cancel()
+    {
+        StopLoop();
+        var s = S;
+        if (s.Status == SyncStatus.Running)
+        {
+            s.Status = SyncStatus.Failed;
+            s.Error = "cancelled: the connection was disconnected";
+            s.CompletedAt = time.GetUtcNow();
+        }
+        s.Steps = [];
+        s.PendingReferences = [];
+        s.KnownReferences = new(StringComparer.Ordinal);
+        s.Planned = false;
+        await WriteAsync(CancellationToken.None);
+        await UnregisterReminderAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ReminderName) return;
+        if (S.Status == SyncStatus.Running) EnsureLoop();
+        else await UnregisterReminderAsync();
+    }
+
+    private void EnsureLoop()
+    {
+        if (_loopActive) return;
+        _loopActive = true;
+        var generation = ++_loopGeneration;
+        _cts = new CancellationTokenSource();
+        var token = _cts.Token;
+        _timer?.Dispose();
+        // Interleave: progress reads, Cancel and Start are served while the loop awaits the source.
+        // KeepAlive: an idle-looking grain is not collected in the middle of a run.
+        _timer = this.RegisterGrainTimer(_ => RunAsync(generation, token),
+            new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+    }
+
+    private void StopLoop()
+    {
+        _cts?.Cancel();
+        _timer?.Dispose();
+        _timer = null;
+        _loopActive = false;
+        _loopGeneration++;
+        _inFlight.Clear();
+    }
+
+    private async Task RunAsync(int generation, CancellationToken token)
+    {
+        var runId = S.RunId;
+        try
+        {
+            S.LoopStarts++;
+            if (S.LoopStarts > 1)
+            {
+                S.PagesAtResume.Add(S.PagesFetched);
+                LogResumed(logger, Id, S.PagesFetched, S.Steps.Count);
+            }
+            await CheckpointAsync(token);
+            await ReportAsync(force: true);
+
+            var lease = await AccessAsync(token);
+            if (!S.Planned)
+            {
+                await PlanAsync(lease, token);
+                S.Planned = true;
+                await CheckpointAsync(token);
+            }
+            await RunStepsAsync(token);
+            await FinishAsync(runId, SyncStatus.Completed, null, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Cancelled or deactivating: the checkpoint stands; Cancel wrote its own outcome.
+        }
+        catch (SyncStoppedException e)
+        {
+            LogStopped(logger, Id, e.Message);
+            await FinishAsync(runId, SyncStatus.Failed, e.Message, token);
+        }
+        catch (Exception e)
+        {
+            LogCrashed(logger, e, Id);
+            await FinishAsync(runId, SyncStatus.Failed, $"internal_error: {e.GetType().Name}", token);
+        }
+        finally
+        {
+            if (generation == _loopGeneration)
+            {
+                _loopActive = false;
+                _timer?.Dispose();
+                _timer = null;
+                _inFlight.Clear();
+            }
+        }
+    }
+
+    private async Task FinishAsync(string? runId, SyncStatus status, string? error, CancellationToken token)
+    {
+        if (token.IsCancellationRequested || S.RunId != runId) return;
+        var s = S;
+        if (s.TenantId is not null)
+        {
+            try
+            {
+                s.Counts = new Dictionary<string, long>(await store.CountAsync(s.TenantId, Id, token), StringComparer.Ordinal);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogCountFailed(logger, e, Id);
+            }
+        }
+        s.Status = status;
+        s.Error = error;
+        s.CompletedAt = time.GetUtcNow();
+        if (status == SyncStatus.Completed) s.LastCompletedStartedAt = s.StartedAt;
+        // The resume point is only worth keeping while the run can go on.
+        s.Steps = [];
+        s.PendingReferences = [];
+        s.KnownReferences = new(StringComparer.Ordinal);
+        await WriteAsync(token);
+        await UnregisterReminderAsync();
+        await ReportAsync(force: true);
+        LogFinished(logger, Id, status, s.ResourcesFetched, s.PagesFetched, s.Requests);
+    }
+
+    private async Task RunStepsAsync(CancellationToken token)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var running = new List<Task>();
+        Exception? fatal = null;
+        var concurrency = Math.Max(1, Options.Concurrency);
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            while (fatal is null && running.Count < concurrency && NextStep() is { } step)
+            {
+                _inFlight.Add(step);
+                running.Add(RunStepAsync(step, linked.Token));
+            }
+            if (running.Count == 0)
+            {
+                if (fatal is null && S.PendingReferences.Count > 0)
+                {
+                    await QueueReferenceStepsAsync(token);
+                    await CheckpointAsync(token);
+                    continue;
+                }
+                break;
+            }
+            var done = await Task.WhenAny(running);
+            running.Remove(done);
+            try
+            {
+                await done;
+            }
+            catch (Exception e) when (fatal is null)
+            {
+                // One step's fatal answer (401 after refresh, a source that stays down) ends the run:
+                // the others stop at their next await.
+                fatal = e;
+                await linked.CancelAsync();
+            }
+            catch (Exception)
+            {
+                // A sibling cancelled after the first fatal error.
+            }
+        }
+        if (fatal is not null) ExceptionDispatchInfo.Throw(fatal);
+    }
+
+    private SyncStep? NextStep()
+    {
+        foreach (var step in S.Steps)
+        {
+            if (!_inFlight.Contains(step)) return step;
+        }
+        return null;
+    }
+
+    private async Task RunStepAsync(SyncStep step, CancellationToken token)
+    {
+        try
+        {
+            switch (step.Kind)
+            {
+                case SyncStepKind.Search:
+                    await RunSearchAsync(step, token);
+                    break;
+                case SyncStepKind.Read:
+                    await RunReadAsync(step, token);
+                    break;
+                case SyncStepKind.Binary:
+                    await RunBinaryAsync(step, token);
+                    break;
+            }
+        }
+        finally
+        {
+            _inFlight.Remove(step);
+        }
+    }
+
+    private async Task RunSearchAsync(SyncStep step, CancellationToken token)
+    {
+        if (Resolve(step.Url) is not { } url)
+        {
+            await SkipAsync(step, $"{step.ResourceType}: a link outside the FHIR base was not followed", token);
+            return;
+        }
+        var fetch = GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
+        while (true)
+        {
+            var response = await fetch;
+            token.ThrowIfCancellationRequested();
+            if (!response.Ok)
+            {
+                await RefusedAsync(step, response, token);
+                return;
+            }
+            var page = FhirPage.FromBundle(response.Body!, _fhirBase!);
+            Uri? next = null;
+            if (page.Next is { } link)
+            {
+                next = Resolve(link);
+                if (next is null) Note($"{step.ResourceType}: a next link outside the FHIR base was not followed");
+            }
+            // The next page is on its way while this one is written: the pull is never idle on the database.
+            if (next is not null) fetch = GetAsync(next, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
+            await StoreAsync(page.Rows, token);
+            token.ThrowIfCancellationRequested();
+
+            step.PagesDone++;
+            S.PagesFetched++;
+            if (next is null) S.Steps.Remove(step);
+            else step.Url = next.AbsoluteUri;
+            Absorb(page);
+            await CheckpointAsync(token);
+            await ReportAsync(force: false);
+            if (next is null) return;
+        }
+    }
+
+    private async Task RunReadAsync(SyncStep step, CancellationToken token)
+    {
+        if (Resolve(step.Url) is not { } url)
+        {
+            await SkipAsync(step, $"{step.ResourceType}: a reference outside the FHIR base was not read", token);
+            return;
+        }
+        var response = await GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
+        token.ThrowIfCancellationRequested();
+        if (!response.Ok)
+        {
+            await RefusedAsync(step, response, token);
+            return;
+        }
+        var page = FhirPage.FromResource(response.Body!, _fhirBase!);
+        await StoreAsync(page.Rows, token);
+        token.ThrowIfCancellationRequested();
+        S.PagesFetched++;
+        S.Steps.Remove(step);
+        Absorb(page);
+        await CheckpointAsync(token);
+        await ReportAsync(force: false);
+    }
+
+    private async Task RunBinaryAsync(SyncStep step, CancellationToken token)
+    {
+        if (Resolve(step.Url) is not { } url)
+        {
+            await SkipAsync(step, "Binary: an attachment outside the FHIR base was not fetched", token);
+            return;
+        }
+        // The attachment's own media type as Accept: EHRs answer it with the document itself.
+        var accept = string.IsNullOrWhiteSpace(step.ContentType) ? "*/*" : step.ContentType;
+        var response = await GetAsync(url, accept, Options.MaxAttachmentBytes, "Binary", token);
+        token.ThrowIfCancellationRequested();
+        if (!response.Ok)
+        {
+            await RefusedAsync(step, response, token);
+            return;
+        }
+        var id = step.Url.Split('?')[0].Split('/')[^1];
+        string json;
+        if (response.ContentType is "application/fhir+json" && IsBinaryResource(response.Body!))
+        {
+            json = JsonDocument.Parse(response.Body!).RootElement.GetRawText();
+        }
+        else
+        {
+            json = FhirPage.BinaryJson(id, response.ContentType ?? step.ContentType, response.Body!);
+        }
+        await StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
+        token.ThrowIfCancellationRequested();
+        S.PagesFetched++;
+        S.Steps.Remove(step);
+        Count("Binary");
+        await CheckpointAsync(token);
+        await ReportAsync(force: false);
+    }
+
+    private static bool IsBinaryResource(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                   && document.RootElement.TryGetProperty("resourceType", out var type) && type.ValueEquals("Binary");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A 400/403/404 (or an oversized answer) on one step: noted and skipped, the sync goes on.</summary>
+    private async Task RefusedAsync(SyncStep step, FhirResponse response, CancellationToken token)
+    {
+        if (response.Status == HttpStatusCode.BadRequest && step is { ExpandByCategoryOn400: true, PagesDone: 0 })
+        {
+            // Epic-like servers refuse Observation without category: one search per US Core category.
+            var index = S.Steps.IndexOf(step);
+            var steps = Options.ObservationCategories.Select(c => new SyncStep
+            {
+                Kind = SyncStepKind.Search,
+                ResourceType = step.ResourceType,
+                Url = $"{step.Url}&category={Uri.EscapeDataString(c)}",
+            });
+            S.Steps.InsertRange(index < 0 ? S.Steps.Count : index + 1, steps);
+            await SkipAsync(step, $"{step.ResourceType}: the source requires a category ({response.Describe()}); searched per category", token);
+            return;
+        }
+        var what = step.Kind switch
+        {
+            SyncStepKind.Search => $"{step.ResourceType} search",
+            SyncStepKind.Read => $"{step.ResourceType} read",
+            _ => "Binary attachment",
+        };
+        var detail = response.TooLarge ? $"larger than {Options.MaxAttachmentBytes} bytes" : response.Describe();
+        await SkipAsync(step, $"{what} skipped: {detail}", token);
+    }
+
+    private async Task SkipAsync(SyncStep step, string note, CancellationToken token)
+    {
+        S.Steps.Remove(step);
+        Note(note);
+        await CheckpointAsync(token);
+    }
+
+    /// <summary>
+    /// One GET with the connection's token. 429/5xx/timeouts were already retried by the HttpClient's
+    /// Polly pipeline; whatever still fails that way ends the sync. A 401 refreshes once.
+    /// </summary>
+    private async Task<FhirResponse> GetAsync(Uri url, string accept, long maxBytes, string type, CancellationToken token)
+    {
+        var lease = await AccessAsync(token);
+        var response = await SendAsync(url, lease.AccessToken, accept, maxBytes, type, token);
+        if (response.Status == HttpStatusCode.Unauthorized)
+        {
+            var refreshed = await GrainFactory.GetGrain<IConnectionGrain>(Id).RefreshAfterRejected(lease.AccessToken);
+            token.ThrowIfCancellationRequested();
+            if (refreshed is null)
+            {
+                throw new SyncStoppedException("unauthorized: the source refused the access token and it could not be refreshed");
+            }
+            _lease = CheckLease(refreshed);
+            response = await SendAsync(url, refreshed.AccessToken, accept, maxBytes, type, token);
+            if (response.Status == HttpStatusCode.Unauthorized)
+            {
+                throw new SyncStoppedException("unauthorized: the source refused a freshly refreshed access token");
+            }
+        }
+        if ((int)response.Status is 429 or >= 500)
+        {
+            throw new SyncStoppedException($"source_unavailable: {type} answered {response.Describe()} after retries");
+        }
+        return response;
+    }
+
+    private async Task<FhirResponse> SendAsync(Uri url, string token, string accept, long maxBytes, string type, CancellationToken cancellationToken)
+    {
+        S.Requests++;
+        try
+        {
+            return await fhir.GetAsync(url, token, accept, maxBytes, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+                                  && e is HttpRequestException or TimeoutRejectedException or TaskCanceledException or Polly.RateLimiting.RateLimiterRejectedException)
+        {
+            throw new SyncStoppedException($"source_unavailable: {type} request failed after retries ({e.GetType().Name})");
+        }
+    }
+
+    private async Task<AccessLease> AccessAsync(CancellationToken token)
+    {
+        if (_lease is { } current && current.ExpiresAt - time.GetUtcNow() > LeaseMargin) return current;
+        var lease = await GrainFactory.GetGrain<IConnectionGrain>(Id).GetAccess();
+        token.ThrowIfCancellationRequested();
+        if (lease is null) throw new SyncStoppedException("connection_inactive: the connection has no usable access (not active)");
+        _lease = CheckLease(lease);
+        return _lease;
+    }
+
+    private AccessLease CheckLease(AccessLease lease)
+    {
+        var fhirBase = lease.FhirBaseUrl.TrimEnd('/');
+        if (_fhirBase is not null && _fhirBase != fhirBase)
+        {
+            throw new SyncStoppedException("source_changed: the connection's FHIR base changed during the sync");
+        }
+        _fhirBase = fhirBase;
+        if (S.TenantId is null)
+        {
+            S.TenantId = lease.TenantId;
+            S.PatientId = lease.PatientId;
+        }
+        return lease;
+    }
+
+    /// <summary>
+    /// A URL the token may be sent to: relative ones are put under the FHIR base; absolute ones must
+    /// already be under it (same scheme, host, port and path prefix). Anything else is null.
+    /// </summary>
+    private Uri? Resolve(string reference)
+    {
+        var fhirBase = _fhirBase!;
+        if (!reference.Contains("://", StringComparison.Ordinal))
+        {
+            return Uri.TryCreate($"{fhirBase}/{reference.TrimStart('/')}", UriKind.Absolute, out var relative) ? relative : null;
+        }
+        if (!Uri.TryCreate(reference, UriKind.Absolute, out var absolute) || !Uri.TryCreate(fhirBase + "/", UriKind.Absolute, out var baseUri))
+        {
+            return null;
+        }
+        var sameOrigin = absolute.Scheme == baseUri.Scheme
+                         && string.Equals(absolute.Host, baseUri.Host, StringComparison.OrdinalIgnoreCase)
+                         && absolute.Port == baseUri.Port
+                         && string.IsNullOrEmpty(absolute.UserInfo);
+        return sameOrigin && absolute.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) ? absolute : null;
+    }
+
+    private async Task StoreAsync(IReadOnlyList<RecordRow> rows, CancellationToken token)
+    {
+        if (rows.Count == 0) return;
+        await store.UpsertAsync(new RecordOwner(S.TenantId!, S.PatientId!, Id), S.RunId!, rows, token);
+    }
+
+    /// <summary>Tallies a stored page and queues what it points at (references, attachments).</summary>
+    private void Absorb(FhirPage page)
+    {
+        var s = S;
+        foreach (var row in page.Rows)
+        {
+            Count(row.ResourceType);
+            if (FhirPage.ReferenceTypes.Contains(row.ResourceType)) s.KnownReferences.Add($"{row.ResourceType}/{row.ResourceId}");
+        }
+        foreach (var reference in page.References)
+        {
+            if (s.KnownReferences.Add(reference)) s.PendingReferences.Add(reference);
+        }
+        foreach (var attachment in page.Attachments)
+        {
+            var relative = AttachmentPath(attachment.Url);
+            if (relative is null)
+            {
+                if (attachment.Url.Contains("://", StringComparison.Ordinal))
+                {
+                    Note("DocumentReference: attachments outside the FHIR base were not fetched (the token stays with its source)");
+                }
+                continue;
+            }
+            if (!s.KnownReferences.Add(relative)) continue;
+            if (_scopes is { } scopes && !scopes.CanRead("Binary"))
+            {
+                Note("Binary: attachments not fetched, the granted scopes do not include Binary");
+                continue;
+            }
+            s.Steps.Add(new SyncStep
+            {
+                Kind = SyncStepKind.Binary,
+                ResourceType = "Binary",
+                Url = relative,
+                ContentType = attachment.ContentType,
+                OwnerLastUpdated = attachment.OwnerLastUpdated,
+            });
+        }
+    }
+
+    /// <summary>"Binary/id" for a relative attachment URL or an absolute one under the FHIR base.</summary>
+    private string? AttachmentPath(string url)
+    {
+        var path = url;
+        if (url.Contains("://", StringComparison.Ordinal))
+        {
+            var prefix = _fhirBase + "/";
+            if (!url.StartsWith(prefix, StringComparison.Ordinal)) return null;
+            path = url[prefix.Length..];
+        }
+        var parts = path.Split('/');
+        return parts.Length == 2 && parts[0] == "Binary" && FhirPage.IsFhirId(parts[1]) ? path : null;
+    }
+
+    private void Count(string type)
+    {
+        S.Fetched[type] = S.Fetched.GetValueOrDefault(type) + 1;
+        S.ResourcesFetched++;
+    }
+
+    private void Note(string note)
+    {
+        if (_notedOnce.Add(note) && !S.Notes.Contains(note) && S.Notes.Count < 50) S.Notes.Add(note);
+    }
+
+    private async Task CheckpointAsync(CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        await WriteAsync(token);
+    }
+
+    /// <summary>Grain state writes one at a time: concurrent steps checkpoint through here.</summary>
+    private async Task WriteAsync(CancellationToken token)
+    {
+        await _writeLock.WaitAsync(token);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task ReportAsync(bool force)
+    {
+        var now = time.GetUtcNow();
+        if (!force && now - _lastReport < Options.ProgressInterval) return;
+        _lastReport = now;
+        try
+        {
+            await GrainFactory.GetGrain<IConnectionGrain>(Id).ReportSync(View());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Progress is advisory; the sync itself goes on.
+            if (!_reportFailureLogged)
+            {
+                _reportFailureLogged = true;
+                LogReportFailed(logger, e, Id);
+            }
+        }
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        var reminder = await this.GetReminder(ReminderName);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
+    }
+
+    private SyncView View()
+    {
+        var s = S;
+        IReadOnlyDictionary<string, long> counts = new SortedDictionary<string, long>(s.Counts ?? s.Fetched, StringComparer.Ordinal);
+        return new SyncView(s.Status, s.ResourcesFetched, s.StartedAt, s.CompletedAt, s.Error, counts, s.Notes.ToArray());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} started ({Mode})")]
+    private static partial void LogStarted(ILogger logger, string connectionId, SyncMode mode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} resumed after {Pages} pages with {Steps} steps left")]
+    private static partial void LogResumed(ILogger logger, string connectionId, int pages, int steps);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} {Status}: {Resources} resources, {Pages} pages, {Requests} requests")]
+    private static partial void LogFinished(ILogger logger, string connectionId, SyncStatus status, long resources, int pages, int requests);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId} stopped: {Reason}")]
+    private static partial void LogStopped(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sync {ConnectionId} crashed")]
+    private static partial void LogCrashed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId}: counting stored records failed")]
+    private static partial void LogCountFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId}: progress report to the connection failed (further failures not logged)")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string connectionId);
+}
+
+/// <summary>The sync cannot go on; the message is the reason shown in the connection's sync error.</summary>
+public sealed class SyncStoppedException(string reason) : Exception(reason);

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using PatientConnect.EndToEnd.Tests.Infrastructure;
+using PatientConnect.EndToEnd.Tests.Tokens;
+
+namespace PatientConnect.EndToEnd.Tests.Webhooks;
+
+/// <summary>Signed delivery to a local receiver, retries in order, and nothing lost across an Api restart.</summary>
+[Collection(TokenCollection.Name)]
+public sealed class WebhookDeliveryTests(TokenServices services) : EndToEndTest(services)
+{
+    [Fact]
+    public async Task Events_are_signed_and_carry_the_object_as_GET_returns_it()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpointId = await RegisterAsync(receiver);
+        try
+        {
+            var (session, _) = await Flow.ConnectAsync(NewPatientId("signed"), "summit");
+            var sessionId = session.Str("id")!;
+            var connectionId = session.Str("connection_id")!;
+            await receiver.WaitUntilAsync(r => r.For(sessionId).Count == 1 && r.For(connectionId).Count >= 1,
+                TimeSpan.FromSeconds(30), "session and connection events");
+            Assert.Equal(0, receiver.BadSignatures);
+
+            var completed = receiver.For(sessionId).Single();
+            Assert.Equal("patient_session.completed", completed.Str("type"));
+            Assert.StartsWith("evt_", completed.Str("id"));
+            Assert.Equal(completed.Str("id"), completed.Str("_webhook_id"));
+            // A completed session no longer changes: the event's data is exactly what GET answers.
+            var get = await Flow.GetSessionAsync(sessionId);
+            Assert.True(JsonNode.DeepEquals(get, completed["data"]), $"GET {get.ToJsonString()}\nevent {completed["data"]!.ToJsonString()}");
+
+            var active = receiver.For(connectionId).First();
+            Assert.Equal("connection.active", active.Str("type"));
+            var connection = await Flow.GetConnectionAsync(connectionId);
+            Assert.Equal(
+                connection.Select(p => p.Key).Order(StringComparer.Ordinal),
+                active["data"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+            foreach (var field in new[] { "id", "patient_id", "source_id", "status", "fhir_patient_id", "connected_at", "created_at" })
+            {
+                Assert.True(JsonNode.DeepEquals(connection[field], active["data"]![field]), field);
+            }
+            Assert.True(JsonNode.DeepEquals(connection["scopes"], active["data"]!["scopes"]));
+
+            // A signature made with another secret is refused by the same verifier.
+            receiver.Secret = "whsec_" + Convert.ToBase64String(new byte[32]);
+            using var disconnect = await ApiA.DeleteAsync($"v1/connections/{connectionId}", Cancel);
+            await receiver.WaitUntilAsync(r => r.BadSignatures > 0, TimeSpan.FromSeconds(30), "a refused signature");
+        }
+        finally
+        {
+            await DeleteEndpointAsync(endpointId);
+        }
+    }
+
+    [Fact]
+    public async Task Receiver_failing_five_times_then_recovering_gets_every_event_in_order()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpointId = await RegisterAsync(receiver);
+        try
+        {
+            receiver.FailNext(5);
+            var patient = NewPatientId("retry");
+            var (first, _) = await Flow.ConnectAsync(patient, "summit");
+            var connectionId = first.Str("connection_id")!;
+            using (var deleted = await ApiA.DeleteAsync($"v1/connections/{connectionId}", Cancel)) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+            await Flow.ConnectAsync(patient, "summit");
+            using (var deleted = await ApiA.DeleteAsync($"v1/connections/{connectionId}", Cancel)) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+
+            string[] expected = ["connection.active", "connection.disconnected", "connection.active", "connection.disconnected"];
+            await receiver.WaitUntilAsync(r => r.For(connectionId).Count(e => e.Str("type")!.StartsWith("connection.")) >= 4,
+                TimeSpan.FromSeconds(60), "four connection events");
+            Assert.Equal(expected, receiver.For(connectionId).Select(e => e.Str("type")).Where(t => t!.StartsWith("connection.")).ToArray());
+            Assert.Equal(4, receiver.For(connectionId).Where(e => e.Str("type")!.StartsWith("connection.")).Select(e => e.Str("id")).Distinct().Count());
+
+            // The failures are visible in the delivery log: one event took six attempts.
+            var deliveries = await Json.GetAsync(ApiA, $"v1/webhook-endpoints/{endpointId}/deliveries?limit=100");
+            var all = deliveries["data"]!.AsArray().Select(d => d!.AsObject()).ToList();
+            Assert.Contains(all, d => d["attempts"]!.GetValue<int>() >= 6 && d.Str("status") == "delivered"
+                && d["attempt_log"]!.AsArray().Count(a => a!["status_code"]?.GetValue<int>() == 500) >= 1);
+            Assert.All(all.Where(d => d.Str("aggregate_id") == connectionId && d.Str("event_type")!.StartsWith("connection.")),
+                d => Assert.Equal("delivered", d.Str("status")));
+        }
+        finally
+        {
+            await DeleteEndpointAsync(endpointId);
+        }
+    }
+
+    [Fact]
+    public async Task Api_restart_loses_no_pending_event()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpointId = await RegisterAsync(receiver);
+        try
+        {
+            receiver.Down = true;
+            var (session, _) = await Flow.ConnectAsync(NewPatientId("restart"), "summit");
+            var connectionId = session.Str("connection_id")!;
+            using (var deleted = await ApiA.DeleteAsync($"v1/connections/{connectionId}", Cancel)) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+            await receiver.WaitUntilAsync(r => r.Requests > 0, TimeSpan.FromSeconds(30), "a first (refused) attempt");
+
+            await Services.RestartApiAsync();
+            receiver.Down = false;
+
+            await receiver.WaitUntilAsync(r => r.For(session.Str("id")!).Count == 1
+                    && r.For(connectionId).Count(e => e.Str("type")!.StartsWith("connection.")) == 2,
+                TimeSpan.FromSeconds(60), "every event after the restart");
+            Assert.Equal(["connection.active", "connection.disconnected"],
+                receiver.For(connectionId).Select(e => e.Str("type")).Where(t => t!.StartsWith("connection.")).ToArray());
+        }
+        finally
+        {
+            await DeleteEndpointAsync(endpointId);
+        }
+    }
+
+    [Fact]
+    public async Task Webhook_endpoints_are_listed_deleted_and_validated_per_tenant()
+    {
+        using var bad = await ApiA.PostAsJsonAsync("v1/webhook-endpoints", new { url = "http://example.com/hooks" }, Cancel);
+        var problem = await Json.ReadAsync(bad, HttpStatusCode.BadRequest);
+        Assert.Equal("url", problem.Str("field"));
+
+        using var created = await ApiA.PostAsJsonAsync("v1/webhook-endpoints", new { url = "https://app.example/hooks" }, Cancel);
+        var endpoint = await Json.ReadAsync(created, HttpStatusCode.Created);
+        var id = endpoint.Str("id")!;
+        Assert.StartsWith("whe_", id);
+        var list = await Json.GetAsync(ApiA, "v1/webhook-endpoints");
+        Assert.Contains(list["data"]!.AsArray(), e => e.Str("id") == id && e!["secret"] is null);
+        Assert.DoesNotContain((await Json.GetAsync(ApiB, "v1/webhook-endpoints"))["data"]!.AsArray(), e => e.Str("id") == id);
+        using (var foreign = await ApiB.DeleteAsync($"v1/webhook-endpoints/{id}", Cancel)) Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        using (var foreign = await ApiB.GetAsync($"v1/webhook-endpoints/{id}/deliveries", Cancel)) Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        using (var deleted = await ApiA.DeleteAsync($"v1/webhook-endpoints/{id}", Cancel)) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.DoesNotContain((await Json.GetAsync(ApiA, "v1/webhook-endpoints"))["data"]!.AsArray(), e => e.Str("id") == id);
+    }
+
+    private async Task<string> RegisterAsync(WebhookReceiver receiver)
+    {
+        using var response = await ApiA.PostAsJsonAsync("v1/webhook-endpoints", new { url = receiver.Url }, Cancel);
+        var created = await Json.ReadAsync(response, HttpStatusCode.Created);
+        receiver.Secret = created.Str("secret");
+        return created.Str("id")!;
+    }
+
+    private async Task DeleteEndpointAsync(string id)
+    {
+        using var _ = await ApiA.DeleteAsync($"v1/webhook-endpoints/{id}", CancellationToken.None);
+    }
+}
