@@ -29,7 +29,7 @@ public sealed class SourceIndex
     private readonly string[] _sortedWords;            // for prefix ranges
     private readonly int[] _sortedWordIds;
     private readonly int[][] _postings;                // word id → documents (×2, +1 when only the place matched)
-    private readonly Dictionary<int, int[]> _byLength; // word length → word ids, for typo look-ups
+    private readonly long[] _deletions;                // (hash of a word with one letter left out) << 32 | word id, sorted
 
     [ThreadStatic] private static Scratch? t_scratch;
 
@@ -90,7 +90,17 @@ public sealed class SourceIndex
         _docWords = docWords.ToArray();
         _sortedWordIds = Enumerable.Range(0, _words.Length).OrderBy(i => _words[i], StringComparer.Ordinal).ToArray();
         _sortedWords = _sortedWordIds.Select(i => _words[i]).ToArray();
-        _byLength = Enumerable.Range(0, _words.Length).GroupBy(i => _words[i].Length).ToDictionary(g => g.Key, g => g.ToArray());
+        // Symmetric deletion (as in SymSpell): two words within one edit share a key made by leaving
+        // one letter out of each (or of one). Hash collisions only add candidates; Distance() decides.
+        var deletions = new List<long>();
+        for (var id = 0; id < _words.Length; id++)
+        {
+            var word = _words[id];
+            if (word.Length < MinTypoLength - 1) continue;
+            deletions.Add(Key(word, id));
+            for (var i = 0; i < word.Length; i++) deletions.Add(Key(string.Concat(word.AsSpan(0, i), word.AsSpan(i + 1)), id));
+        }
+        _deletions = deletions.Distinct().Order().ToArray();
     }
 
     public int Count => _sources.Length;
@@ -128,7 +138,7 @@ public sealed class SourceIndex
     {
         var scratch = t_scratch ??= new Scratch();
         scratch.Ensure(_docSource.Length, _sources.Length);
-        var candidates = queryWords.Select(Candidates).ToList();
+        var candidates = queryWords.Select(w => new CandidateSet(Candidates(w))).ToList();
         var hits = new Dictionary<int, Hit>();
         try
         {
@@ -188,6 +198,15 @@ public sealed class SourceIndex
 
     private sealed record Candidate(int Word, float Quality);
 
+    /// <summary>One query word's candidates, by word id, for the phrase bonus.</summary>
+    private sealed class CandidateSet(List<Candidate> list)
+    {
+        public List<Candidate> List { get; } = list;
+        private readonly Dictionary<int, float> _byWord = list.GroupBy(c => c.Word).ToDictionary(g => g.Key, g => g.Max(c => c.Quality));
+
+        public float QualityOf(int word) => _byWord.GetValueOrDefault(word);
+    }
+
     /// <summary>The indexed words one query word stands for, each with how well it matches.</summary>
     private List<Candidate> Candidates(string word)
     {
@@ -205,15 +224,19 @@ public sealed class SourceIndex
 
         // Typos, only for a word the index does not know: one edit up to 7 letters, two from 8.
         // Only the closest tier counts: "stanferd" is one edit from "stanford" and two from "sanford".
-        if (!exact && word.Length >= 4)
+        // Candidates come from the deletion keys: every word within one edit, and the two-edit words
+        // that share a one-letter-out key (a letter added and one dropped, two neighbours swapped…).
+        if (!exact && word.Length >= MinTypoLength)
         {
             var max = word.Length >= 8 ? 2 : 1;
             var typos = new List<(int Id, int Distance)>();
-            for (var length = word.Length - max; length <= word.Length + max; length++)
+            var tried = new HashSet<int>();
+            foreach (var key in Keys(word))
             {
-                if (!_byLength.TryGetValue(length, out var ids)) continue;
-                foreach (var id in ids)
+                for (var i = LowerBound(_deletions, (long)key << 32); i < _deletions.Length && (int)(_deletions[i] >> 32) == key; i++)
                 {
+                    var id = (int)(_deletions[i] & 0xFFFFFFFF);
+                    if (!tried.Add(id)) continue;
                     var d = SearchText.Distance(word, _words[id], max);
                     if (d <= max) typos.Add((id, d));
                 }
@@ -225,6 +248,30 @@ public sealed class SourceIndex
             }
         }
         return found;
+    }
+
+    private const int MinTypoLength = 4;
+
+    private static long Key(string variant, int id) => ((long)Hash(variant) << 32) | (uint)id;
+
+    // Stable within the process is all that matters: keys are built and looked up by the same code.
+    private static int Hash(string text) => string.GetHashCode(text, StringComparison.Ordinal);
+
+    private static IEnumerable<int> Keys(string word)
+    {
+        yield return Hash(word);
+        for (var i = 0; i < word.Length; i++) yield return Hash(string.Concat(word.AsSpan(0, i), word.AsSpan(i + 1)));
+    }
+
+    private static int LowerBound(long[] sorted, long value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     private int LowerBound(string word)
@@ -239,13 +286,13 @@ public sealed class SourceIndex
     }
 
     /// <summary>Documents matching every query word, with the sum of each word's best match.</summary>
-    private void Match(List<List<Candidate>> candidates, Scratch s)
+    private void Match(List<CandidateSet> candidates, Scratch s)
     {
         for (var q = 0; q < candidates.Count; q++)
         {
             s.Stamp++;
             s.Current.Clear();
-            foreach (var candidate in candidates[q])
+            foreach (var candidate in candidates[q].List)
             {
                 foreach (var posting in _postings[candidate.Word])
                 {
@@ -279,7 +326,7 @@ public sealed class SourceIndex
     }
 
     /// <summary>Whole-name and phrase bonuses: "mayo clinic" should beat "Mayo Clinic Health System - Franciscan".</summary>
-    private float Bonus(int doc, List<List<Candidate>> candidates)
+    private float Bonus(int doc, List<CandidateSet> candidates)
     {
         var words = _docWords[doc];
         var n = candidates.Count;
@@ -291,7 +338,7 @@ public sealed class SourceIndex
         for (var start = 0; start + n <= words.Length && phraseAt < 0; start++)
         {
             var worst = 1f;
-            for (var q = 0; q < n && worst > 0; q++) worst = Math.Min(worst, QualityOf(candidates[q], words[start + q]));
+            for (var q = 0; q < n && worst > 0; q++) worst = Math.Min(worst, candidates[q].QualityOf(words[start + q]));
             if (worst > 0)
             {
                 phraseAt = start;
@@ -305,15 +352,6 @@ public sealed class SourceIndex
         bonus -= Math.Min(0.5f, 0.05f * (words.Length - n));
         if (_docIsAlias[doc]) bonus -= 0.1f;
         return bonus;
-    }
-
-    private static float QualityOf(List<Candidate> candidates, int word)
-    {
-        foreach (var c in candidates)
-        {
-            if (c.Word == word) return c.Quality;
-        }
-        return 0f;
     }
 
     private static ArgumentException BadCursor() => new("The cursor is not one this list issued.", "cursor");

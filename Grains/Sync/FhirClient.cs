@@ -6,6 +6,9 @@ namespace PatientConnect.Grains.Sync;
 /// <summary>What one FHIR GET answered: the status and, on success, the body within the size cap.</summary>
 public sealed record FhirResponse(HttpStatusCode Status, byte[]? Body, string? ContentType, bool TooLarge = false)
 {
+    /// <summary>The media type without parameters ("text/plain" of "text/plain; charset=utf-8").</summary>
+    public string? MediaType => ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+
     public bool Ok => (int)Status is >= 200 and < 300 && Body is not null && !TooLarge;
 
     /// <summary>The diagnostics of an OperationOutcome body (or the start of any other body), for notes.</summary>
@@ -33,7 +36,7 @@ public sealed class FhirClient(IHttpClientFactory httpClientFactory)
         request.Headers.Accept.ParseAdd(accept);
         if (accessToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        var contentType = response.Content.Headers.ContentType?.MediaType;
+        var contentType = response.Content.Headers.ContentType?.ToString();
         if (response.Content.Headers.ContentLength is { } length && length > maxBytes)
         {
             return new FhirResponse(response.StatusCode, null, contentType, TooLarge: true);

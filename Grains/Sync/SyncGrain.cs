@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -389,13 +390,19 @@ public sealed partial class SyncGrain(
         }
         var id = step.Url.Split('?')[0].Split('/')[^1];
         string json;
-        if (response.ContentType is "application/fhir+json" && IsBinaryResource(response.Body!))
+        if (response.MediaType is "application/fhir+json" && IsBinaryResource(response.Body!))
         {
-            json = JsonDocument.Parse(response.Body!).RootElement.GetRawText();
+            json = Encoding.UTF8.GetString(response.Body!);
         }
         else
         {
-            json = FhirPage.BinaryJson(id, response.ContentType ?? step.ContentType, response.Body!);
+            // The attachment's declared type when the source answered with it (it may carry a charset
+            // the response header spells differently); otherwise what the source said it sent.
+            var declared = step.ContentType;
+            var contentType = declared is not null && string.Equals(declared.Split(';')[0].Trim(), response.MediaType, StringComparison.OrdinalIgnoreCase)
+                ? declared
+                : response.ContentType ?? declared;
+            json = FhirPage.BinaryJson(id, contentType, response.Body!);
         }
         await StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
         token.ThrowIfCancellationRequested();
