@@ -41,7 +41,7 @@ public static class ConnectApi
         var recommended = page.RecommendedSourceIds.Count > 0 && cursor is null
             ? await directory.GetMany(page.RecommendedSourceIds)
             : [];
-        var results = await directory.Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, Trimmed(cursor, 1024)));
+        var results = await SearchAsync(directory, query, cursor);
         // Recommended sources are shown once, at the top.
         var shown = recommended.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         var rest = results.Data.Where(s => !shown.Contains(s.Id)).ToList();
@@ -60,11 +60,23 @@ public static class ConnectApi
         if (Closed(page, time) is { } closed) return closed(http);
 
         var query = Trimmed(q, 200);
-        var results = await cluster.GetGrain<ISourceDirectoryGrain>(0)
-            .Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, Trimmed(cursor, 1024)));
+        var results = await SearchAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), query, cursor);
         var recommended = cursor is null ? page.RecommendedSourceIds.ToHashSet(StringComparer.Ordinal) : [];
         var rest = results.Data.Where(s => !recommended.Contains(s.Id)).ToList();
         return Html(http, StatusCodes.Status200OK, ConnectHtml.ResultsFragment(sessionId, query, rest, results.NextCursor));
+    }
+
+    // A patient's page never fails on a stale or edited "More results" link: it starts the list over.
+    private static async Task<Common.Page<SourceView>> SearchAsync(ISourceDirectoryGrain directory, string? query, string? cursor)
+    {
+        try
+        {
+            return await directory.Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, Trimmed(cursor, 1024)));
+        }
+        catch (ArgumentException) when (cursor is not null)
+        {
+            return await directory.Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, null));
+        }
     }
 
     private static IResult Script(HttpContext http)

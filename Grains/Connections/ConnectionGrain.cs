@@ -110,7 +110,7 @@ public sealed class ConnectionGrain(
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         await ScheduleNextRefresh();
-        StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
+        if (R.StartSyncOnActivate) StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
         return View();
     }
 

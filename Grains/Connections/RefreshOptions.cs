@@ -24,4 +24,10 @@ public sealed class RefreshOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Start a sync when a connection becomes active (the product behaviour). Off only for load tests of
+    /// the token lifecycle itself, where thousands of simulated connections have no records to fetch.
+    /// </summary>
+    public bool StartSyncOnActivate { get; set; } = true;
 }

@@ -5,6 +5,8 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["sandbox-pages"] = SandboxPagesBenchmark.RunAsync,
     ["sessions"] = SessionsBenchmark.RunAsync,
+    ["refresh"] = RefreshBenchmark.RunAsync,
+    ["sync"] = SyncBenchmark.RunAsync,
     ["directory"] = DirectoryBenchmark.RunAsync,
 };
 

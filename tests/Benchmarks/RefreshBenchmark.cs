@@ -1,0 +1,380 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using PatientConnect.Connections;
+
+namespace PatientConnect.Benchmarks;
+
+/// <summary>
+/// `refresh`: N active connections (default 100,000) with refresh reminders on one silo, under an
+/// accelerated token lifetime. The connections are created through the cluster client (the same
+/// IConnectionGrain.Activate the OAuth callback calls: state write, outbox event, reminder), against
+/// an in-process token endpoint that stands in for the EHR and records, for every refresh, how it came
+/// relative to the token's expiry. Prints silo memory, reminder registration time and rate, and refresh
+/// lag percentiles. Bounded: it stops when every connection refreshed once or at --max-seconds.
+///
+///   refresh [--pg ADMIN_CONNSTR] [--configuration Release|Debug] [--connections 100000] [--lifetime 120]
+///           [--concurrency 64] [--max-seconds 900]
+/// </summary>
+public static class RefreshBenchmark
+{
+    private const string Tenant = "bench";
+
+    // The silo's defaults (RefreshOptions): margin = 20 % of the lifetime, between 5 s and 5 min.
+    private static TimeSpan Margin(TimeSpan lifetime)
+    {
+        var margin = lifetime * 0.2;
+        return margin < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : margin > TimeSpan.FromMinutes(5) ? TimeSpan.FromMinutes(5) : margin;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var pg = Environment.GetEnvironmentVariable("PATIENTCONNECT_PG") is { Length: > 0 } fromEnv
+            ? fromEnv
+            : "Host=127.0.0.1;Port=55432;Username=patientconnect;Password=patientconnect;Database=patientconnect";
+        var configuration = "Release";
+        var connections = 100_000;
+        var lifetime = TimeSpan.FromSeconds(120);
+        var concurrency = 64;
+        var maxSeconds = 900;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--pg" when i + 1 < args.Length: pg = args[++i]; break;
+                case "--configuration" when i + 1 < args.Length: configuration = args[++i]; break;
+                case "--connections" when i + 1 < args.Length: connections = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--lifetime" when i + 1 < args.Length: lifetime = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--concurrency" when i + 1 < args.Length: concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--max-seconds" when i + 1 < args.Length: maxSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default:
+                    Console.Error.WriteLine("usage: refresh [--pg ADMIN_CONNSTR] [--configuration Release|Debug] [--connections 100000] " +
+                                            "[--lifetime 120] [--concurrency 64] [--max-seconds 900]");
+                    return 2;
+            }
+        }
+        var margin = Margin(lifetime);
+        Console.WriteLine($"refresh benchmark: {connections:N0} connections, access tokens of {lifetime.TotalSeconds:0} s " +
+                          $"(refresh due {margin.TotalSeconds:0} s before expiry), {concurrency} concurrent activations, {Environment.ProcessorCount} cores");
+
+        await using var ehr = await FakeEhr.StartAsync(lifetime);
+        await using var stack = await RefreshStack.StartAsync(pg, configuration, ehr.FhirBase);
+        using var client = await ConnectClientAsync(stack);
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        var sourceId = Ids.SourceIdFor(ehr.FhirBase);
+        var rssBefore = stack.SiloMemory();
+        Console.WriteLine($"  silo before: {rssBefore}");
+
+        // Registration: each Activate writes the grain state, records connection.active in the outbox and
+        // registers the refresh reminder in Postgres.
+        var watch = Stopwatch.StartNew();
+        var failures = 0;
+        var latencies = new double[connections];
+        await Parallel.ForEachAsync(Enumerable.Range(0, connections), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
+        {
+            var expires = DateTimeOffset.UtcNow + lifetime;
+            var grant = new TokenGrant($"at-{i}-{Ids.RandomToken(10)}", FakeEhr.RefreshToken(i, expires), expires,
+                ["patient/Observation.read", "offline_access"], "bench-patient");
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await grains.GetGrain<IConnectionGrain>(Ids.NewConnectionId()).Activate(new ConnectionBinding(Tenant, $"p{i}", sourceId), grant);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref failures);
+            }
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        });
+        var registration = watch.Elapsed;
+        var reminders = await stack.CountRemindersAsync();
+        Console.WriteLine($"  registration: {connections:N0} activations in {registration.TotalSeconds:F1} s = {connections / registration.TotalSeconds:F0}/s " +
+                          $"(p50 {Percentile(latencies, 50):F1} ms, p99 {Percentile(latencies, 99):F1} ms per Activate), {failures} failed; " +
+                          $"{reminders:N0} reminder rows");
+        Console.WriteLine($"  silo after registration: {stack.SiloMemory()}");
+
+        // Refresh: wait until every connection refreshed at least once (or the bound).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(maxSeconds) - registration;
+        while (ehr.DistinctRefreshed < connections - failures && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            Console.WriteLine($"    {watch.Elapsed.TotalSeconds,5:F0} s: {ehr.DistinctRefreshed:N0} connections refreshed, {ehr.Refreshes:N0} refresh calls");
+        }
+        var lags = ehr.Lags();
+        var headroom = ehr.Headrooms();
+        Console.WriteLine($"  refreshes: {ehr.Refreshes:N0} calls, {ehr.DistinctRefreshed:N0} of {connections:N0} connections refreshed; " +
+                          $"{headroom.Count(h => h < 0):N0} came after the token had lapsed");
+        if (lags.Length > 0)
+        {
+            Console.WriteLine($"  refresh lag behind the planned time (expiry − {margin.TotalSeconds:0} s): " +
+                              $"p50 {Percentile(lags, 50):F0} ms, p90 {Percentile(lags, 90):F0} ms, p99 {Percentile(lags, 99):F0} ms, max {lags.Max():F0} ms");
+            Console.WriteLine($"  time left on the old token at refresh: p1 {Percentile(headroom, 1) / 1000:F1} s, " +
+                              $"p50 {Percentile(headroom, 50) / 1000:F1} s, min {headroom.Min() / 1000:F1} s");
+        }
+        Console.WriteLine($"  silo at the end: {stack.SiloMemory()}");
+        await client.StopAsync();
+        return failures == 0 && ehr.DistinctRefreshed >= connections ? 0 : 1;
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        if (values.Length == 0) return double.NaN;
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static async Task<IHost> ConnectClientAsync(RefreshStack stack)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = stack.ConnectionString;
+            });
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = stack.ClusterId;
+                o.ServiceId = stack.ClusterId;
+            });
+        });
+        var host = builder.Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await host.StartAsync();
+                return host;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The EHR's token endpoint, minimal: discovery and refresh_token grants. The refresh token carries
+    /// the connection's number and its access token's expiry, so each refresh is measured without state.
+    /// </summary>
+    private sealed class FakeEhr : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly TimeSpan _lifetime;
+        private readonly ConcurrentBag<(double Lag, double Headroom)> _samples = [];
+        private readonly ConcurrentDictionary<int, byte> _refreshed = new();
+        private long _refreshes;
+
+        private FakeEhr(WebApplication app, TimeSpan lifetime, string origin)
+        {
+            _app = app;
+            _lifetime = lifetime;
+            FhirBase = origin + "/fhir";
+        }
+
+        public string FhirBase { get; }
+        public long Refreshes => Interlocked.Read(ref _refreshes);
+        public int DistinctRefreshed => _refreshed.Count;
+        public double[] Lags() => _samples.Select(s => s.Lag).ToArray();
+        public double[] Headrooms() => _samples.Select(s => s.Headroom).ToArray();
+
+        public static string RefreshToken(int connection, DateTimeOffset expires) =>
+            $"rt.{connection}.{expires.ToUnixTimeMilliseconds()}.{Ids.RandomToken(8)}";
+
+        public static async Task<FakeEhr> StartAsync(TimeSpan lifetime)
+        {
+            var port = SandboxPagesBenchmark.FreePort();
+            var origin = $"http://127.0.0.1:{port}";
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
+            var app = builder.Build();
+            var ehr = new FakeEhr(app, lifetime, origin);
+            app.MapGet("/fhir/.well-known/smart-configuration", () => Results.Json(new Dictionary<string, object>
+            {
+                ["issuer"] = ehr.FhirBase,
+                ["authorization_endpoint"] = origin + "/authorize",
+                ["token_endpoint"] = origin + "/token",
+                ["revocation_endpoint"] = origin + "/revoke",
+                ["code_challenge_methods_supported"] = new[] { "S256" },
+                ["capabilities"] = new[] { "launch-standalone" },
+            }));
+            app.MapPost("/token", ehr.Token);
+            app.MapPost("/revoke", () => Results.Ok());
+            await app.StartAsync();
+            return ehr;
+        }
+
+        private async Task<IResult> Token(HttpRequest request)
+        {
+            var form = await request.ReadFormAsync();
+            var now = DateTimeOffset.UtcNow;
+            var parts = form["refresh_token"].ToString().Split('.');
+            if (form["grant_type"] != "refresh_token" || parts.Length != 4
+                || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var connection)
+                || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var expiresMs))
+            {
+                return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
+            }
+            var expires = DateTimeOffset.FromUnixTimeMilliseconds(expiresMs);
+            var planned = expires - Margin(_lifetime);
+            _samples.Add(((now - planned).TotalMilliseconds, (expires - now).TotalMilliseconds));
+            _refreshed.TryAdd(connection, 0);
+            Interlocked.Increment(ref _refreshes);
+            var next = now + _lifetime;
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["access_token"] = "at-" + RandomNumberGenerator.GetHexString(32, lowercase: true),
+                ["token_type"] = "Bearer",
+                ["expires_in"] = (int)_lifetime.TotalSeconds,
+                ["scope"] = "patient/Observation.read offline_access",
+                // Rotating, like Cerner: the connection must store it for its next refresh to be measured.
+                ["refresh_token"] = RefreshToken(connection, next),
+            });
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+
+    /// <summary>A fresh database, the schema, and one silo whose directory has the fake EHR as its only source.</summary>
+    private sealed class RefreshStack : IAsyncDisposable
+    {
+        private readonly string _admin;
+        private readonly string _database;
+        private Process? _silo;
+
+        private RefreshStack(string admin, string database)
+        {
+            _admin = admin;
+            _database = database;
+            ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 64 }.ConnectionString;
+        }
+
+        public string ConnectionString { get; }
+        public string ClusterId => _database;
+
+        public static async Task<RefreshStack> StartAsync(string admin, string configuration, string fhirBase)
+        {
+            var database = "pc_refresh_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            await using (var connection = new NpgsqlConnection(admin))
+            {
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+            var stack = new RefreshStack(admin, database);
+            try
+            {
+                var dll = SiloDll(configuration);
+                var env = new Dictionary<string, string>
+                {
+                    ["ConnectionStrings__Postgres"] = stack.ConnectionString,
+                    ["Orleans__ClusterId"] = database,
+                    ["Orleans__ServiceId"] = database,
+                    ["Orleans__SiloPort"] = SandboxPagesBenchmark.FreePort().ToString(CultureInfo.InvariantCulture),
+                    ["Orleans__GatewayPort"] = SandboxPagesBenchmark.FreePort().ToString(CultureInfo.InvariantCulture),
+                    ["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                    ["PatientConnect__AllowLoopbackHttp"] = "true",
+                    // The simulated connections have no records: measure the token lifecycle alone.
+                    ["PatientConnect__Refresh__StartSyncOnActivate"] = "false",
+                    ["Directory__Sources__0__Name"] = "Bench EHR",
+                    ["Directory__Sources__0__Vendor"] = "cerner",
+                    ["Directory__Sources__0__FhirBaseUrl"] = fhirBase,
+                    ["Directory__Sources__0__ClientId"] = "bench",
+                    ["Directory__Sources__0__AuthMethod"] = "none",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                    ["DOTNET_ENVIRONMENT"] = "Production",
+                };
+                using (var migrate = Start(dll, ["--migrate-only"], env))
+                {
+                    await migrate.WaitForExitAsync();
+                    if (migrate.ExitCode != 0) throw new InvalidOperationException("Silo --migrate-only failed.");
+                }
+                stack._silo = Start(dll, [], env);
+                return stack;
+            }
+            catch
+            {
+                await stack.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Resident and peak memory of the silo process (Linux /proc), and its managed heap is not visible from here.</summary>
+        public string SiloMemory()
+        {
+            if (_silo is null || _silo.HasExited) return "silo not running";
+            var status = File.ReadAllLines($"/proc/{_silo.Id}/status");
+            string Field(string name) => status.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim() ?? "?";
+            return $"RSS {Field("VmRSS")}, peak RSS {Field("VmHWM")}";
+        }
+
+        public async Task<long> CountRemindersAsync()
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansreminderstable WHERE serviceid = @service", connection);
+            command.Parameters.AddWithValue("service", ClusterId);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        private static Process Start(string dll, string[] args, Dictionary<string, string> env)
+        {
+            var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add(dll);
+            foreach (var arg in args) info.ArgumentList.Add(arg);
+            foreach (var (key, value) in env) info.Environment[key] = value;
+            var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"  [silo] {line}");
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return process;
+        }
+
+        private static string SiloDll(string configuration)
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
+                var path = Path.Combine(dir.FullName, "Silo", "bin", configuration, "net10.0", "PatientConnect.Silo.dll");
+                if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: dotnet build Silo -c {configuration}");
+                return path;
+            }
+            throw new DirectoryNotFoundException("Orleans.sln not found above the benchmark.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_silo is { HasExited: false })
+            {
+                _silo.Kill(entireProcessTree: true);
+                await _silo.WaitForExitAsync();
+            }
+            _silo?.Dispose();
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(_admin);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}
