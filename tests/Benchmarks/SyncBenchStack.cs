@@ -97,6 +97,9 @@ public sealed class SyncBenchStack : IAsyncDisposable
         ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
         ["Logging__LogLevel__Default"] = "Warning",
+        // The sync's own summary line (elapsed, storing, waiting for pages) is worth seeing.
+        ["Logging__LogLevel__PatientConnect.Grains.Sync"] = "Information",
+        ["Logging__Console__LogToStandardErrorThreshold"] = "Information",
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
     };

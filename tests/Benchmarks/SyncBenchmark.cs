@@ -198,9 +198,19 @@ public static class SyncBenchmark
             foreach (var chunk in rows.Chunk(batch)) await store.UpsertAsync(owner, "bench-run", chunk);
             return rows.Count / watch.Elapsed.TotalSeconds;
         }
+        // As a sync writes: its concurrent steps each upsert their own pages.
+        async Task<double> StoreConcurrentlyAsync(string tenant, int writers)
+        {
+            var owner = new RecordOwner(tenant, "bench-patient", "conn_bench");
+            var watch = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(rows.Chunk(batch), new ParallelOptions { MaxDegreeOfParallelism = writers },
+                async (chunk, cancellationToken) => await store.UpsertAsync(owner, "bench-run", chunk, cancellationToken));
+            return rows.Count / watch.Elapsed.TotalSeconds;
+        }
         await StoreAllAsync("bench-warmup");
-        var inserted = await StoreAllAsync("bench-store");
-        var updated = await StoreAllAsync("bench-store");
+        var sequential = await StoreAllAsync("bench-store-1");
+        var inserted = await StoreConcurrentlyAsync("bench-store", 4);
+        var updated = await StoreConcurrentlyAsync("bench-store", 4);
 
         await using (var create = dataSource.CreateCommand(
                          "DROP TABLE IF EXISTS pc_bench_copy; CREATE TABLE pc_bench_copy (LIKE pc_records INCLUDING DEFAULTS)"))
@@ -239,10 +249,11 @@ public static class SyncBenchmark
             await drop.ExecuteNonQueryAsync();
         }
 
-        Console.WriteLine($"  record store, upsert of {batch}-row pages (new rows)      {inserted,10:F0} records/s");
-        Console.WriteLine($"  record store, upsert of {batch}-row pages (re-sync)       {updated,10:F0} records/s");
+        Console.WriteLine($"  record store, {batch}-row upserts, one writer (new rows)  {sequential,10:F0} records/s");
+        Console.WriteLine($"  record store, {batch}-row upserts, 4 writers as a sync (new rows) {inserted,10:F0} records/s");
+        Console.WriteLine($"  record store, {batch}-row upserts, 4 writers as a sync (re-sync)  {updated,10:F0} records/s");
         Console.WriteLine($"  raw Npgsql binary COPY, one stream, no keys      {copy,10:F0} records/s");
-        Console.WriteLine($"  ratio store/COPY (goal >= 0.5): new {inserted / copy:F2}, re-sync {updated / copy:F2}");
+        Console.WriteLine($"  ratio store/COPY (goal >= 0.5): new {inserted / copy:F2}, re-sync {updated / copy:F2}, one writer {sequential / copy:F2}");
         return Math.Min(inserted, updated) / copy;
     }
 }

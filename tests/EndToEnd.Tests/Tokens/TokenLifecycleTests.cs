@@ -135,6 +135,49 @@ public sealed class TokenLifecycleTests(TokenServices services) : EndToEndTest(s
     }
 
     [Fact]
+    public async Task Delete_keeps_records_unless_delete_records_is_true()
+    {
+        var (kept, _) = await ConnectAsync("summit");
+        var (dropped, _) = await ConnectAsync("summit");
+        await InsertRecordAsync(kept);
+        await InsertRecordAsync(dropped);
+
+        using (var response = await ApiA.DeleteAsync($"v1/connections/{kept}", Cancel)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await ApiA.DeleteAsync($"v1/connections/{dropped}?delete_records=true", Cancel)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await ApiA.DeleteAsync($"v1/connections/{dropped}?delete_records=maybe", Cancel)) Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+
+        Assert.Equal(1, await CountRecordsAsync(kept));
+        Assert.Equal(0, await CountRecordsAsync(dropped));
+        // A disconnected connection does not sync.
+        using var sync = await ApiA.PostAsync($"v1/connections/{kept}/sync", null, Cancel);
+        Assert.Equal(HttpStatusCode.Conflict, sync.StatusCode);
+    }
+
+    private async Task InsertRecordAsync(string connectionId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Services.ConnectionString);
+        await connection.OpenAsync(Cancel);
+        await using var command = new Npgsql.NpgsqlCommand("""
+            INSERT INTO pc_records (tenant_id, connection_id, resource_type, resource_id, patient_id, resource)
+            VALUES (@tenant, @connection, 'Observation', 'obs-1', 'p', '{"resourceType":"Observation","id":"obs-1"}')
+            """, connection);
+        command.Parameters.AddWithValue("tenant", ServiceProcesses.TenantA);
+        command.Parameters.AddWithValue("connection", connectionId);
+        await command.ExecuteNonQueryAsync(Cancel);
+    }
+
+    private async Task<long> CountRecordsAsync(string connectionId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Services.ConnectionString);
+        await connection.OpenAsync(Cancel);
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pc_records WHERE tenant_id = @tenant AND connection_id = @connection AND resource_id = 'obs-1'", connection);
+        command.Parameters.AddWithValue("tenant", ServiceProcesses.TenantA);
+        command.Parameters.AddWithValue("connection", connectionId);
+        return (long)(await command.ExecuteScalarAsync(Cancel))!;
+    }
+
+    [Fact]
     public async Task Hundred_concurrent_refresh_triggers_cause_one_refresh_call()
     {
         var (connectionId, _) = await ConnectAsync("riverside");

@@ -120,6 +120,31 @@ public sealed class WebhookDeliveryTests(TokenServices services) : EndToEndTest(
     }
 
     [Fact]
+    public async Task Session_expiry_sends_patient_session_expired_and_the_session_stays_listable()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpointId = await RegisterAsync(receiver);
+        try
+        {
+            var patient = NewPatientId("expiry");
+            var session = await Flow.CreateSessionAsync(patient, expiresIn: 60);
+            var sessionId = session.Str("id")!;
+            // The expiry reminder fires at expires_at (60 s, the shortest a session may live).
+            await receiver.WaitUntilAsync(r => r.For(sessionId).Count == 1, TimeSpan.FromSeconds(120), "patient_session.expired");
+            var expired = receiver.For(sessionId).Single();
+            Assert.Equal("patient_session.expired", expired.Str("type"));
+            Assert.Equal("expired", expired["data"].Str("status"));
+            Assert.True(JsonNode.DeepEquals(await Flow.GetSessionAsync(sessionId), expired["data"]));
+            var list = await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions?status=expired");
+            Assert.Equal([sessionId], list["data"]!.AsArray().Select(s => s.Str("id")).ToList());
+        }
+        finally
+        {
+            await DeleteEndpointAsync(endpointId);
+        }
+    }
+
+    [Fact]
     public async Task Webhook_endpoints_are_listed_deleted_and_validated_per_tenant()
     {
         using var bad = await ApiA.PostAsJsonAsync("v1/webhook-endpoints", new { url = "http://example.com/hooks" }, Cancel);
