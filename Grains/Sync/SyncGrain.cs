@@ -45,6 +45,8 @@ public sealed partial class SyncGrain(
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private bool _reportFailureLogged;
     private bool _checkpointDirty;
+    private PendingBatch? _pendingBatch;
+    private Task? _batchWriter;
     private long _storeTicks;
     private long _fetchWaitTicks;
     private long _writeTicks;
@@ -345,7 +347,9 @@ public sealed partial class SyncGrain(
                 await RefusedAsync(step, response, token);
                 return;
             }
-            var page = FhirPage.FromBundle(response.Body!, _fhirBase!);
+            // Parsing is CPU work: off the grain's turn, so other steps' answers are handled meanwhile.
+            var fhirBase = _fhirBase!;
+            var page = await Task.Run(() => FhirPage.FromBundle(response.Body!, fhirBase), token);
             Uri? next = null;
             if (page.Next is { } link)
             {
@@ -577,8 +581,36 @@ public sealed partial class SyncGrain(
     {
         if (rows.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await store.UpsertAsync(new RecordOwner(S.TenantId!, S.PatientId!, Id), S.RunId!, rows, token);
+        // Group commit: pages stored while a write is in flight go out together in the next one,
+        // so concurrent steps share round trips and commits instead of queueing one each.
+        var batch = _pendingBatch ??= new PendingBatch();
+        batch.Rows.AddRange(rows);
+        if (_batchWriter is null || _batchWriter.IsCompleted) _batchWriter = WriteBatchesAsync();
+        await batch.Written.Task.WaitAsync(token);
         _storeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+    }
+
+    private sealed class PendingBatch
+    {
+        public List<RecordRow> Rows { get; } = [];
+        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        while (_pendingBatch is { } batch)
+        {
+            _pendingBatch = null;
+            try
+            {
+                await store.UpsertAsync(new RecordOwner(S.TenantId!, S.PatientId!, Id), S.RunId!, batch.Rows, _cts?.Token ?? CancellationToken.None);
+                batch.Written.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                batch.Written.TrySetException(e);
+            }
+        }
     }
 
     /// <summary>Tallies a stored page and queues what it points at (references, attachments).</summary>

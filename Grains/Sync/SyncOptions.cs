@@ -6,7 +6,7 @@ public sealed class SyncOptions
     public const string SectionName = "PatientConnect:Sync";
 
     /// <summary>Searches and reads in flight at once within one sync.</summary>
-    public int Concurrency { get; set; } = 4;
+    public int Concurrency { get; set; } = 6;
 
     /// <summary><c>_count</c> asked of every search; servers clamp it to their own maximum.</summary>
     public int PageSize { get; set; } = 200;

@@ -99,7 +99,6 @@ public sealed class SyncBenchStack : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning",
         // The sync's own summary line (elapsed, storing, waiting for pages) is worth seeing.
         ["Logging__LogLevel__PatientConnect.Grains.Sync"] = "Information",
-        ["Logging__Console__LogToStandardErrorThreshold"] = "Information",
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
     };
@@ -118,7 +117,11 @@ public sealed class SyncBenchStack : IAsyncDisposable
         foreach (var (key, value) in env) info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
         // Drained so a chatty process never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.Contains("Sync conn_", StringComparison.Ordinal) && line.Contains(" ms ", StringComparison.Ordinal))
+                Console.WriteLine($"  [{Path.GetFileNameWithoutExtension(dll)}] {line.Trim()}");
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"  [{Path.GetFileNameWithoutExtension(dll)}] {line}");
