@@ -55,7 +55,9 @@ public static class SiloHostExtensions
 
             // Tuning hooks for tests and operators (failure detection speed, reminder floor).
             silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
-            silo.Services.Configure<ReminderOptions>(configuration.GetSection("Orleans:Reminders"));
+            // Not "Orleans:Reminders": Orleans 10 reads that section as reminder *provider* configuration
+            // and then fails at start looking for a provider named "Default".
+            silo.Services.Configure<ReminderOptions>(configuration.GetSection("PatientConnect:ReminderOptions"));
         });
 
         // Registered after UseOrleans, so it starts once the silo is active.

@@ -42,8 +42,11 @@ public sealed record SyncJson(
     long ResourcesFetched,
     DateTime? StartedAt,
     DateTime? CompletedAt,
-    string? Error)
+    string? Error,
+    IReadOnlyDictionary<string, long> Counts,
+    IReadOnlyList<string> Notes)
 {
     public static SyncJson From(SyncView view) => new(
-        view.Status, view.ResourcesFetched, ApiJson.Utc(view.StartedAt), ApiJson.Utc(view.CompletedAt), view.Error);
+        view.Status, view.ResourcesFetched, ApiJson.Utc(view.StartedAt), ApiJson.Utc(view.CompletedAt), view.Error,
+        view.Counts ?? new Dictionary<string, long>(), view.Notes ?? []);
 }

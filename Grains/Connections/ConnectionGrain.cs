@@ -41,6 +41,10 @@ public sealed class ConnectionState
     [Id(21)] public DateTimeOffset? TokenIssuedAt { get; set; }
     /// <summary>Transient refresh failures in a row (network, 5xx): the retry backoff grows with it.</summary>
     [Id(22)] public int RefreshFailures { get; set; }
+    /// <summary>Stored records per resourceType, as the sync last reported them.</summary>
+    [Id(23)] public Dictionary<string, long>? SyncCounts { get; set; }
+    /// <summary>Searches the last sync skipped without failing (a 400 or 403 on one type, …).</summary>
+    [Id(24)] public List<string>? SyncNotes { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -229,6 +233,8 @@ public sealed class ConnectionGrain(
             s.SyncStartedAt = sync.StartedAt;
             s.SyncCompletedAt = sync.CompletedAt;
             s.SyncError = sync.Error;
+            s.SyncCounts = sync.Counts is null ? null : new Dictionary<string, long>(sync.Counts, StringComparer.Ordinal);
+            s.SyncNotes = sync.Notes is null ? null : [.. sync.Notes];
         }, type is null ? [] : [type]);
     }
 
@@ -528,7 +534,7 @@ public sealed class ConnectionGrain(
             s.ConnectedAt,
             s.LastRefreshedAt,
             s.AccessExpiresAt,
-            new SyncView(s.SyncStatus, s.SyncResourcesFetched, s.SyncStartedAt, s.SyncCompletedAt, s.SyncError),
+            new SyncView(s.SyncStatus, s.SyncResourcesFetched, s.SyncStartedAt, s.SyncCompletedAt, s.SyncError, s.SyncCounts, s.SyncNotes),
             s.CreatedAt,
             s.UpdatedAt);
     }

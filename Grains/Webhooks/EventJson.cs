@@ -72,9 +72,18 @@ public static class EventJson
             SyncData.From(v.Sync ?? SyncView.Pending), v.CreatedAt.UtcDateTime, v.UpdatedAt.UtcDateTime);
     }
 
-    private sealed record SyncData(SyncStatus Status, long ResourcesFetched, DateTime? StartedAt, DateTime? CompletedAt, string? Error)
+    private sealed record SyncData(
+        SyncStatus Status,
+        long ResourcesFetched,
+        DateTime? StartedAt,
+        DateTime? CompletedAt,
+        string? Error,
+        IReadOnlyDictionary<string, long> Counts,
+        IReadOnlyList<string> Notes)
     {
-        public static SyncData From(SyncView v) => new(v.Status, v.ResourcesFetched, v.StartedAt?.UtcDateTime, v.CompletedAt?.UtcDateTime, v.Error);
+        public static SyncData From(SyncView v) => new(
+            v.Status, v.ResourcesFetched, v.StartedAt?.UtcDateTime, v.CompletedAt?.UtcDateTime, v.Error,
+            v.Counts ?? new Dictionary<string, long>(), v.Notes ?? []);
     }
 
     private sealed record SessionData(

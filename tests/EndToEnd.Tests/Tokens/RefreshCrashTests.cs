@@ -45,7 +45,7 @@ public sealed class RefreshCrashTests(TwoSiloTokenServices services) : EndToEndT
                     // A call to the killed silo fails or times out; the next one reaches the new activation.
                     failures++;
                     if (stop.IsCancellationRequested) break;
-                    await Task.Delay(200);
+                    await Task.Delay(200, TestContext.Current.CancellationToken);
                     try
                     {
                         lease = await grain.GetAccess() ?? lease;
@@ -56,7 +56,7 @@ public sealed class RefreshCrashTests(TwoSiloTokenServices services) : EndToEndT
                     }
                 }
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         for (var silo = 0; silo < Services.SiloCount; silo++)
         {
