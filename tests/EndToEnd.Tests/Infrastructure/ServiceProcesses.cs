@@ -195,7 +195,9 @@ public class ServiceProcesses : IAsyncLifetime
                     "select count(*) from orleansmembershiptable where deploymentid = @cluster and status = 3", connection);
                 command.Parameters.AddWithValue("cluster", ClusterId);
                 last = Convert.ToInt32(await command.ExecuteScalarAsync());
-                if (last >= count) return;
+                // Exactly: right after a SIGKILL and restart the killed incarnation's row still says Active
+                // until the cluster declares it dead, and calls routed to it fail until then.
+                if (last == count) return;
             }
             catch (PostgresException)
             {

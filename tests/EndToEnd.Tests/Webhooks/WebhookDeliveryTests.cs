@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -78,8 +79,18 @@ public sealed class WebhookDeliveryTests(TokenServices services) : EndToEndTest(
 
             // The failures are visible in the delivery log: five 500s (spread over the first events of the
             // session's and the connection's queues, which are delivered independently), then successes.
-            var deliveries = await Json.GetAsync(ApiA, $"v1/webhook-endpoints/{endpointId}/deliveries?limit=100");
-            var all = deliveries["data"]!.AsArray().Select(d => d!.AsObject()).ToList();
+            // The session's queue may still be retrying when the connection's four events are in: wait until
+            // every delivery has landed, so no attempt is in flight (sent but not yet logged) when we count.
+            List<JsonObject> all = [];
+            var settle = Stopwatch.StartNew();
+            do
+            {
+                var deliveries = await Json.GetAsync(ApiA, $"v1/webhook-endpoints/{endpointId}/deliveries?limit=100");
+                all = deliveries["data"]!.AsArray().Select(d => d!.AsObject()).ToList();
+                if (all.Count > 0 && all.All(d => d.Str("status") == "delivered")) break;
+                await Task.Delay(250, Cancel);
+            }
+            while (settle.Elapsed < TimeSpan.FromSeconds(60));
             Assert.Equal(5, all.Sum(d => d["attempt_log"]!.AsArray().Count(a => a!["status_code"]?.GetValue<int>() == 500)));
             Assert.Equal(5, all.Sum(d => d["attempts"]!.GetValue<int>()) - all.Count);
             Assert.All(all.Where(d => d.Str("aggregate_id") == connectionId && d.Str("event_type")!.StartsWith("connection.")),
