@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PatientConnect.Api.Auth;
 using PatientConnect.Api.Errors;
 using PatientConnect.Connections;
+using PatientConnect.Contract;
 
 namespace PatientConnect.Api.Connections;
 

@@ -6,6 +6,7 @@ using PatientConnect.Api.Hosting;
 using PatientConnect.Api.Idempotency;
 using PatientConnect.Patients;
 using PatientConnect.Sessions;
+using PatientConnect.Contract;
 
 namespace PatientConnect.Api.Sessions;
 

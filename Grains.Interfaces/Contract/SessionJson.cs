@@ -1,11 +1,13 @@
 using System.Text.Json;
-using PatientConnect.Api.Hosting;
 using PatientConnect.Connections;
 using PatientConnect.Sessions;
 
-namespace PatientConnect.Api.Sessions;
+namespace PatientConnect.Contract;
 
-/// <summary>The session object of CONTRACT.md, field for field (plus recommended_source_ids).</summary>
+/// <summary>
+/// The session object of CONTRACT.md, field for field (plus recommended_source_ids). One shape for the
+/// Api's answers and the webhook events' data, so the two can never drift apart.
+/// </summary>
 public sealed record SessionJson(
     string Id,
     string PatientId,
@@ -37,9 +39,9 @@ public sealed record SessionJson(
         view.Error,
         view.ErrorDescription,
         ParseMetadata(view.MetadataJson),
-        ApiJson.Utc(view.CreatedAt),
-        ApiJson.Utc(view.ExpiresAt),
-        ApiJson.Utc(view.CompletedAt),
+        view.CreatedAt.UtcDateTime,
+        view.ExpiresAt.UtcDateTime,
+        view.CompletedAt?.UtcDateTime,
         view.RecommendedSourceIds);
 
     // Metadata was checked to be an object on the way in; the raw text goes back out as JSON, not as a string.

@@ -1,7 +1,6 @@
-using PatientConnect.Api.Hosting;
 using PatientConnect.Connections;
 
-namespace PatientConnect.Api.Connections;
+namespace PatientConnect.Contract;
 
 /// <summary>The connection object of CONTRACT.md (plus created_at, updated_at). No token ever appears here.</summary>
 public sealed record ConnectionJson(
@@ -29,12 +28,12 @@ public sealed record ConnectionJson(
         view.FailureDescription,
         view.Scopes,
         view.FhirPatientId,
-        ApiJson.Utc(view.ConnectedAt),
-        ApiJson.Utc(view.LastRefreshedAt),
-        ApiJson.Utc(view.AccessExpiresAt),
+        view.ConnectedAt?.UtcDateTime,
+        view.LastRefreshedAt?.UtcDateTime,
+        view.AccessExpiresAt?.UtcDateTime,
         SyncJson.From(view.Sync ?? SyncView.Pending),
-        ApiJson.Utc(view.CreatedAt),
-        ApiJson.Utc(view.UpdatedAt));
+        view.CreatedAt.UtcDateTime,
+        view.UpdatedAt.UtcDateTime);
 }
 
 public sealed record SyncJson(
@@ -47,6 +46,6 @@ public sealed record SyncJson(
     IReadOnlyList<string> Notes)
 {
     public static SyncJson From(SyncView view) => new(
-        view.Status, view.ResourcesFetched, ApiJson.Utc(view.StartedAt), ApiJson.Utc(view.CompletedAt), view.Error,
+        view.Status, view.ResourcesFetched, view.StartedAt?.UtcDateTime, view.CompletedAt?.UtcDateTime, view.Error,
         view.Counts ?? new Dictionary<string, long>(), view.Notes ?? []);
 }
