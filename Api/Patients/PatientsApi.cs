@@ -1,12 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PatientConnect.Api.Auth;
-using PatientConnect.Api.Connections;
 using PatientConnect.Api.Errors;
 using PatientConnect.Api.Hosting;
-using PatientConnect.Api.Sessions;
+using PatientConnect.Contract;
 using PatientConnect.Patients;
 using PatientConnect.Sessions;
-using PatientConnect.Contract;
 
 namespace PatientConnect.Api.Patients;
 

@@ -4,9 +4,9 @@ using PatientConnect.Api.Auth;
 using PatientConnect.Api.Errors;
 using PatientConnect.Api.Hosting;
 using PatientConnect.Api.Idempotency;
+using PatientConnect.Contract;
 using PatientConnect.Patients;
 using PatientConnect.Sessions;
-using PatientConnect.Contract;
 
 namespace PatientConnect.Api.Sessions;
 
