@@ -12,11 +12,25 @@ public sealed record RecordOwner(string TenantId, string PatientId, string Conne
 /// <summary>One FHIR resource as the source sent it (JSON text), with the facts it is keyed and filtered by.</summary>
 public sealed record RecordRow(string ResourceType, string ResourceId, DateTimeOffset? LastUpdated, string Json);
 
+/// <summary>A sync's progress as JSON, stored in pc_sync_checkpoints (migration 0010) beside the records it covers.</summary>
+public sealed record SyncCheckpoint(string RunId, long Sequence, string Json);
+
 /// <summary>pc_records (migration 0006) behind a small interface: batched idempotent writes and keyset reads.</summary>
 public interface IRecordStore
 {
     /// <summary>Inserts or overwrites the rows (keyed by owner + type + id) in one statement; returns rows written.</summary>
     Task<int> UpsertAsync(RecordOwner owner, string syncRun, IReadOnlyList<RecordRow> rows, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The rows (possibly none) and the sync's checkpoint in one transaction: either both are stored or
+    /// neither. A checkpoint with a lower sequence than the stored one of the same run is ignored.
+    /// </summary>
+    Task StoreBatchAsync(RecordOwner owner, string syncRun, IReadOnlyList<RecordRow> rows, SyncCheckpoint checkpoint, CancellationToken cancellationToken = default);
+
+    Task<SyncCheckpoint?> ReadCheckpointAsync(string connectionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets the checkpoint of that run (a newer run's is left alone).</summary>
+    Task DeleteCheckpointAsync(string connectionId, string runId, CancellationToken cancellationToken = default);
 
     Task<Page<string>> QueryAsync(RecordQuery query, CancellationToken cancellationToken = default);
 
@@ -46,9 +60,66 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
             stored_at = now()
         """;
 
+    private const string CheckpointSql = """
+        INSERT INTO pc_sync_checkpoints AS c (connection_id, run_id, sequence, checkpoint)
+        VALUES (@connection, @run, @sequence, @checkpoint)
+        ON CONFLICT (connection_id) DO UPDATE
+        SET run_id = excluded.run_id, sequence = excluded.sequence, checkpoint = excluded.checkpoint, written_at = now()
+        WHERE c.run_id <> excluded.run_id OR c.sequence < excluded.sequence
+        """;
+
     public async Task<int> UpsertAsync(RecordOwner owner, string syncRun, IReadOnlyList<RecordRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return 0;
+        await using var command = dataSource.CreateCommand(UpsertSql);
+        AddUpsertParameters(command.Parameters, owner, syncRun, rows);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task StoreBatchAsync(RecordOwner owner, string syncRun, IReadOnlyList<RecordRow> rows, SyncCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        // Safe without waiting for the WAL flush: the run's next durable write (the grain's final
+        // state, or any later synchronous commit) flushes the WAL past this transaction first, and a
+        // Postgres crash before that loses records and checkpoint together, so the resumed run
+        // simply fetches those pages again. The sync never reports a page done on this alone.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
+        if (rows.Count > 0)
+        {
+            var upsert = new NpgsqlBatchCommand(UpsertSql);
+            AddUpsertParameters(upsert.Parameters, owner, syncRun, rows);
+            batch.BatchCommands.Add(upsert);
+        }
+        var save = new NpgsqlBatchCommand(CheckpointSql);
+        save.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = owner.ConnectionId });
+        save.Parameters.Add(new NpgsqlParameter("run", NpgsqlDbType.Text) { Value = checkpoint.RunId });
+        save.Parameters.Add(new NpgsqlParameter("sequence", NpgsqlDbType.Bigint) { Value = checkpoint.Sequence });
+        save.Parameters.Add(new NpgsqlParameter("checkpoint", NpgsqlDbType.Jsonb) { Value = checkpoint.Json });
+        batch.BatchCommands.Add(save);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<SyncCheckpoint?> ReadCheckpointAsync(string connectionId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT run_id, sequence, checkpoint::text FROM pc_sync_checkpoints WHERE connection_id = @connection");
+        command.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = connectionId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new SyncCheckpoint(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)) : null;
+    }
+
+    public async Task DeleteCheckpointAsync(string connectionId, string runId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM pc_sync_checkpoints WHERE connection_id = @connection AND run_id = @run");
+        command.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = connectionId });
+        command.Parameters.Add(new NpgsqlParameter("run", NpgsqlDbType.Text) { Value = runId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddUpsertParameters(NpgsqlParameterCollection parameters, RecordOwner owner, string syncRun, IReadOnlyList<RecordRow> rows)
+    {
         var types = new string[rows.Count];
         var ids = new string[rows.Count];
         var updated = new DateTime?[rows.Count];
@@ -61,16 +132,14 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
             json[i] = rows[i].Json;
         }
 
-        await using var command = dataSource.CreateCommand(UpsertSql);
-        command.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlDbType.Text) { Value = owner.TenantId });
-        command.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = owner.ConnectionId });
-        command.Parameters.Add(new NpgsqlParameter("patient", NpgsqlDbType.Text) { Value = owner.PatientId });
-        command.Parameters.Add(new NpgsqlParameter("run", NpgsqlDbType.Text) { Value = syncRun });
-        command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids });
-        command.Parameters.Add(new NpgsqlParameter("updated", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = updated });
-        command.Parameters.Add(new NpgsqlParameter("json", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = json });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        parameters.Add(new NpgsqlParameter("tenant", NpgsqlDbType.Text) { Value = owner.TenantId });
+        parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = owner.ConnectionId });
+        parameters.Add(new NpgsqlParameter("patient", NpgsqlDbType.Text) { Value = owner.PatientId });
+        parameters.Add(new NpgsqlParameter("run", NpgsqlDbType.Text) { Value = syncRun });
+        parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
+        parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids });
+        parameters.Add(new NpgsqlParameter("updated", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = updated });
+        parameters.Add(new NpgsqlParameter("json", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = json });
     }
 
     public async Task<Page<string>> QueryAsync(RecordQuery query, CancellationToken cancellationToken = default)

@@ -15,8 +15,10 @@ namespace PatientConnect.Grains.Sync;
 /// The record sync of one connection (keyed by its conn_ id). Start only records the run and arms a
 /// one-shot interleaving grain timer; the timer runs the pull off every caller's request path, so
 /// reads of the sync (and of the connection) never wait for it. Work is a list of steps (searches
-/// with their next links, reads, attachments) checkpointed after each stored page; a reminder
-/// re-activates the grain after a silo crash and the loop resumes from that checkpoint.
+/// with their next links, reads, attachments). Each stored page's records go to Postgres in the same
+/// transaction as the checkpoint that counts the page done (pc_sync_checkpoints), so a resumed run
+/// starts exactly after the last stored page; the grain's own state is written only when a run
+/// starts and ends. A reminder re-activates the grain after a silo crash and the loop resumes.
 /// </summary>
 public sealed partial class SyncGrain(
     [PersistentState("sync", "store")] IPersistentState<SyncState> state,
@@ -30,6 +32,7 @@ public sealed partial class SyncGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(60);
     private const string FhirJsonAccept = "application/fhir+json, application/json;q=0.9";
+    private static readonly JsonSerializerOptions CheckpointJson = new(JsonSerializerDefaults.General);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly HashSet<SyncStep> _inFlight = new(ReferenceEqualityComparer.Instance);
@@ -44,23 +47,33 @@ public sealed partial class SyncGrain(
     private SourceCapabilities? _capabilities;
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private bool _reportFailureLogged;
-    private bool _checkpointDirty;
     private PendingBatch? _pendingBatch;
     private Task? _batchWriter;
     private long _storeTicks;
     private long _fetchWaitTicks;
     private long _writeTicks;
-    private Task? _checkpointWriter;
+    private int _batchesWritten;
 
     private string Id => this.GetPrimaryKeyString();
     private SyncState S => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A run that was going when its silo died picks up here, whoever woke the grain (the
-        // reminder, the connection, a progress read).
-        if (S.Status == SyncStatus.Running) EnsureLoop();
-        return Task.CompletedTask;
+        // reminder, the connection, a progress read), from the last checkpoint stored with records.
+        if (S.Status != SyncStatus.Running) return;
+        await LoadCheckpointAsync(cancellationToken);
+        EnsureLoop();
+    }
+
+    /// <summary>The progress stored with the last page's records replaces the state written at the run's start.</summary>
+    private async Task LoadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var saved = await store.ReadCheckpointAsync(Id, cancellationToken);
+        if (saved is null || saved.RunId != S.RunId) return;
+        var progress = JsonSerializer.Deserialize<SyncState>(saved.Json, CheckpointJson);
+        if (progress is null || progress.RunId != S.RunId || progress.CheckpointSequence <= S.CheckpointSequence) return;
+        state.State = progress;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -101,8 +114,11 @@ public sealed partial class SyncGrain(
         s.PagesAtResume = [];
         s.Notes = [];
         s.Counts = null;
-        await WriteAsync(CancellationToken.None);
-        await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        s.CheckpointSequence = 0;
+        _storeTicks = _fetchWaitTicks = _writeTicks = 0;
+        _batchesWritten = 0;
+        // Both durable before the loop starts, neither waiting for the other.
+        await Task.WhenAll(WriteAsync(CancellationToken.None), this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod));
         LogStarted(logger, Id, mode);
         EnsureLoop();
         return View();
@@ -113,6 +129,7 @@ public sealed partial class SyncGrain(
     public async Task Cancel()
     {
         StopLoop();
+        await DrainBatchesAsync();
         var s = S;
         if (s.Status == SyncStatus.Running)
         {
@@ -170,7 +187,7 @@ public sealed partial class SyncGrain(
                 S.PagesAtResume.Add(S.PagesFetched);
                 LogResumed(logger, Id, S.PagesFetched, S.Steps.Count);
             }
-            await CheckpointAsync(token);
+            Checkpoint(token);
             await ReportAsync(force: true);
 
             var lease = await AccessAsync(token);
@@ -178,7 +195,7 @@ public sealed partial class SyncGrain(
             {
                 await PlanAsync(lease, token);
                 S.Planned = true;
-                await CheckpointAsync(token);
+                Checkpoint(token);
             }
             await RunStepsAsync(token);
             await FinishAsync(runId, SyncStatus.Completed, null, token);
@@ -212,15 +229,7 @@ public sealed partial class SyncGrain(
     private async Task FinishAsync(string? runId, SyncStatus status, string? error, CancellationToken token)
     {
         if (token.IsCancellationRequested || S.RunId != runId) return;
-        try
-        {
-            await FlushCheckpointsAsync();
-        }
-        catch (Exception e) when (status == SyncStatus.Failed)
-        {
-            // Already failing: the final write below is what counts.
-            LogCountFailed(logger, e, Id);
-        }
+        await DrainBatchesAsync();
         var s = S;
         if (s.TenantId is not null)
         {
@@ -244,10 +253,21 @@ public sealed partial class SyncGrain(
         await WriteAsync(token);
         await UnregisterReminderAsync();
         await ReportAsync(force: true);
+        try
+        {
+            // The grain state now holds the outcome; the resume point is of no further use.
+            await store.DeleteCheckpointAsync(Id, runId!, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Harmless: a checkpoint of a run that is over is never read again (the run ids differ).
+            LogCheckpointCleanupFailed(logger, e, Id);
+        }
         LogFinished(logger, Id, status, s.ResourcesFetched, s.PagesFetched, s.Requests,
             (long)(time.GetUtcNow() - s.StartedAt!.Value).TotalMilliseconds,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _storeTicks).TotalMilliseconds,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _fetchWaitTicks).TotalMilliseconds,
+            _batchesWritten,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _writeTicks).TotalMilliseconds);
     }
 
@@ -270,7 +290,7 @@ public sealed partial class SyncGrain(
                 if (fatal is null && S.PendingReferences.Count > 0)
                 {
                     await QueueReferenceStepsAsync(token);
-                    await CheckpointAsync(token);
+                    Checkpoint(token);
                     continue;
                 }
                 break;
@@ -358,15 +378,13 @@ public sealed partial class SyncGrain(
             }
             // The next page is on its way while this one is written: the pull is never idle on the database.
             if (next is not null) fetch = GetAsync(next, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
-            await StoreAsync(page.Rows, token);
-            token.ThrowIfCancellationRequested();
 
             step.PagesDone++;
             S.PagesFetched++;
             if (next is null) S.Steps.Remove(step);
             else step.Url = next.AbsoluteUri;
             Absorb(page);
-            await CheckpointAsync(token);
+            await StoreAsync(page.Rows, token);
             await ReportAsync(force: false);
             if (next is null) return;
         }
@@ -387,12 +405,10 @@ public sealed partial class SyncGrain(
             return;
         }
         var page = FhirPage.FromResource(response.Body!, _fhirBase!);
-        await StoreAsync(page.Rows, token);
-        token.ThrowIfCancellationRequested();
         S.PagesFetched++;
         S.Steps.Remove(step);
         Absorb(page);
-        await CheckpointAsync(token);
+        await StoreAsync(page.Rows, token);
         await ReportAsync(force: false);
     }
 
@@ -428,12 +444,10 @@ public sealed partial class SyncGrain(
                 : response.ContentType ?? declared;
             json = FhirPage.BinaryJson(id, contentType, response.Body!);
         }
-        await StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
-        token.ThrowIfCancellationRequested();
         S.PagesFetched++;
         S.Steps.Remove(step);
         Count("Binary");
-        await CheckpointAsync(token);
+        await StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
         await ReportAsync(force: false);
     }
 
@@ -478,11 +492,12 @@ public sealed partial class SyncGrain(
         await SkipAsync(step, $"{what} skipped: {detail}", token);
     }
 
-    private async Task SkipAsync(SyncStep step, string note, CancellationToken token)
+    private Task SkipAsync(SyncStep step, string note, CancellationToken token)
     {
         S.Steps.Remove(step);
         Note(note);
-        await CheckpointAsync(token);
+        Checkpoint(token);
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -577,17 +592,39 @@ public sealed partial class SyncGrain(
         return sameOrigin && absolute.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) ? absolute : null;
     }
 
+    /// <summary>
+    /// Stores a page's rows with a checkpoint that already counts the page done, and waits until both
+    /// are committed (the wait is the backpressure that keeps a fast source from outrunning Postgres).
+    /// The caller changes the state for the page (next link, tallies, queued references) before
+    /// calling, in the same turn: every change a checkpoint carries is thus in its transaction's rows
+    /// or in an earlier one.
+    /// </summary>
     private async Task StoreAsync(IReadOnlyList<RecordRow> rows, CancellationToken token)
     {
-        if (rows.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        // Group commit: pages stored while a write is in flight go out together in the next one,
-        // so concurrent steps share round trips and commits instead of queueing one each.
+        await Enqueue(rows).WaitAsync(token);
+        _storeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Asks for the state as it is now to be checkpointed (with no rows); does not wait.</summary>
+    private void Checkpoint(CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        _ = Enqueue([]);
+    }
+
+    /// <summary>
+    /// Group commit: pages stored while a write is in flight go out together in the next one, so
+    /// concurrent steps share round trips and commits instead of queueing one each. One writer per
+    /// sync, so checkpoints are committed in the order they were taken.
+    /// </summary>
+    private Task Enqueue(IReadOnlyList<RecordRow> rows)
+    {
         var batch = _pendingBatch ??= new PendingBatch();
         batch.Rows.AddRange(rows);
         if (_batchWriter is null || _batchWriter.IsCompleted) _batchWriter = WriteBatchesAsync();
-        await batch.Written.Task.WaitAsync(token);
-        _storeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        return batch.Written.Task;
     }
 
     private sealed class PendingBatch
@@ -601,16 +638,32 @@ public sealed partial class SyncGrain(
         while (_pendingBatch is { } batch)
         {
             _pendingBatch = null;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                await store.UpsertAsync(new RecordOwner(S.TenantId!, S.PatientId!, Id), S.RunId!, batch.Rows, _cts?.Token ?? CancellationToken.None);
+                // Taken now, in the grain's turn: it covers every page whose rows are in this batch or an earlier one.
+                var s = S;
+                s.CheckpointSequence++;
+                var checkpoint = new SyncCheckpoint(s.RunId!, s.CheckpointSequence, JsonSerializer.Serialize(s, CheckpointJson));
+                await store.StoreBatchAsync(new RecordOwner(s.TenantId ?? "", s.PatientId ?? "", Id), s.RunId!, batch.Rows, checkpoint);
+                _batchesWritten++;
                 batch.Written.TrySetResult();
             }
             catch (Exception e)
             {
                 batch.Written.TrySetException(e);
             }
+            _writeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
         }
+    }
+
+    /// <summary>
+    /// Waits for the batches asked for so far. Failures are not rethrown: every stored page already
+    /// waited for its own batch, so what is left are checkpoints, and the grain's final write supersedes them.
+    /// </summary>
+    private async Task DrainBatchesAsync()
+    {
+        while (_batchWriter is { IsCompleted: false } writer) await writer;
     }
 
     /// <summary>Tallies a stored page and queues what it points at (references, attachments).</summary>
@@ -679,52 +732,16 @@ public sealed partial class SyncGrain(
         if (_notedOnce.Add(note) && !S.Notes.Contains(note) && S.Notes.Count < 50) S.Notes.Add(note);
     }
 
-    /// <summary>
-    /// Asks for the state (the checkpoint) to be written; does not wait for it. A page is only ever
-    /// reflected in the state after its records are stored, so whichever write happens next is a
-    /// valid resume point; pages stored while a write is in flight ride on the following write.
-    /// Concurrent steps thus share writes instead of queueing one database round trip per page.
-    /// </summary>
-    private Task CheckpointAsync(CancellationToken token)
-    {
-        token.ThrowIfCancellationRequested();
-        _checkpointDirty = true;
-        if (_checkpointWriter is null || _checkpointWriter.IsCompleted) _checkpointWriter = WriteCheckpointsAsync();
-        return Task.CompletedTask;
-    }
-
-    private async Task WriteCheckpointsAsync()
-    {
-        while (_checkpointDirty)
-        {
-            _checkpointDirty = false;
-            await WriteAsync(CancellationToken.None);
-        }
-    }
-
-    /// <summary>Waits for the checkpoint writes requested so far (a failed write surfaces here).</summary>
-    private async Task FlushCheckpointsAsync()
-    {
-        while (_checkpointWriter is { IsCompleted: false } writer) await writer;
-        if (_checkpointWriter is { IsFaulted: true } failed)
-        {
-            _checkpointWriter = null;
-            await failed;
-        }
-    }
-
-    /// <summary>Grain state writes one at a time: concurrent steps checkpoint through here.</summary>
+    /// <summary>Grain state writes (start, end, cancel) one at a time.</summary>
     private async Task WriteAsync(CancellationToken token)
     {
         await _writeLock.WaitAsync(token);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await state.WriteStateAsync();
         }
         finally
         {
-            _writeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _writeLock.Release();
         }
     }
@@ -768,15 +785,18 @@ public sealed partial class SyncGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} resumed after {Pages} pages with {Steps} steps left")]
     private static partial void LogResumed(ILogger logger, string connectionId, int pages, int steps);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} {Status}: {Resources} resources, {Pages} pages, {Requests} requests in {ElapsedMs} ms (summed over steps: storing {StoreMs} ms, waiting for pages {FetchWaitMs} ms; checkpoint writes {WriteMs} ms)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {ConnectionId} {Status}: {Resources} resources, {Pages} pages, {Requests} requests in {ElapsedMs} ms (summed over steps: storing {StoreMs} ms, waiting for pages {FetchWaitMs} ms; {Batches} batches of records and checkpoint written in {WriteMs} ms)")]
     private static partial void LogFinished(ILogger logger, string connectionId, SyncStatus status, long resources, int pages, int requests,
-        long elapsedMs, long storeMs, long fetchWaitMs, long writeMs);
+        long elapsedMs, long storeMs, long fetchWaitMs, int batches, long writeMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId} stopped: {Reason}")]
     private static partial void LogStopped(ILogger logger, string connectionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sync {ConnectionId} crashed")]
     private static partial void LogCrashed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId}: deleting the finished run's checkpoint failed")]
+    private static partial void LogCheckpointCleanupFailed(ILogger logger, Exception exception, string connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId}: counting stored records failed")]
     private static partial void LogCountFailed(ILogger logger, Exception exception, string connectionId);

@@ -23,7 +23,8 @@ public sealed class SyncStep
 }
 
 /// <summary>
-/// The sync of one connection, checkpointed after every stored page: the steps still to do (each
+/// The sync of one connection. The grain state holds it as of the run's start and end; in between it
+/// travels as JSON in pc_sync_checkpoints, in the transaction of every stored page: the steps still to do (each
 /// search with its current next link), the references still to read, and the tallies. A silo crash
 /// loses at most the pages in flight; the resumed run starts from here.
 /// </summary>
@@ -61,4 +62,6 @@ public sealed class SyncState
     /// <summary>Whose records these are, from the first access lease (pc_records is keyed by tenant).</summary>
     [Id(20)] public string? TenantId { get; set; }
     [Id(21)] public string? PatientId { get; set; }
+    /// <summary>The last checkpoint of this run (pc_sync_checkpoints.sequence): a stored one is newer only when higher.</summary>
+    [Id(22)] public long CheckpointSequence { get; set; }
 }

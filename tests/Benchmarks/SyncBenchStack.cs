@@ -56,7 +56,7 @@ public sealed class SyncBenchStack : IAsyncDisposable
         var sandboxDll = Dll("SandboxEhr", "SandboxEhr.dll", configuration);
         var siloDll = Dll("Silo", "PatientConnect.Silo.dll", configuration);
         var apiDll = Dll("Api", "PatientConnect.Api.dll", configuration);
-        Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], new Dictionary<string, string>());
+        var sandbox = Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], new Dictionary<string, string>());
 
         var silo = Environment();
         silo["Orleans__SiloPort"] = SandboxPagesBenchmark.FreePort().ToString();
@@ -81,11 +81,15 @@ public sealed class SyncBenchStack : IAsyncDisposable
         {
             throw new InvalidOperationException("Silo --migrate-only failed.");
         }
-        Start(siloDll, [], silo);
+        var siloProcess = Start(siloDll, [], silo);
         await WaitAsync(new Uri(Sandbox, "hospitals"));
-        Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment());
+        var api = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment());
         await WaitAsync(new Uri(Api, "health/ready"));
+        ProcessIds = new Dictionary<string, int> { ["sandbox"] = sandbox.Id, ["silo"] = siloProcess.Id, ["api"] = api.Id };
     }
+
+    /// <summary>The stack's processes by role, for CPU accounting.</summary>
+    public IReadOnlyDictionary<string, int> ProcessIds { get; private set; } = new Dictionary<string, int>();
 
     public string FhirBase(string hospital) => new Uri(Sandbox, $"hospitals/{hospital}/fhir").ToString();
 

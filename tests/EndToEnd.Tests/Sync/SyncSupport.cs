@@ -104,7 +104,10 @@ public static class SyncSupport
         Assert.All(extra, type => Assert.Contains(type, new[] { "Binary", "Medication", "Practitioner", "Organization", "Location" }));
     }
 
-    /// <summary>The sync grain's checkpoint as stored (grain state JSON), or null when none is stored.</summary>
+    /// <summary>
+    /// The sync's progress as stored: while a run is going, the checkpoint written with its last stored
+    /// page (pc_sync_checkpoints); otherwise the grain state. Null when neither is stored.
+    /// </summary>
     public static async Task<JsonObject?> SyncCheckpointAsync(ServiceProcesses services, string connectionId)
     {
         await using var connection = new NpgsqlConnection(services.ConnectionString);
@@ -115,6 +118,13 @@ public static class SyncSupport
         command.Parameters.AddWithValue("id", connectionId);
         command.Parameters.AddWithValue("service", services.ClusterId);
         var text = await command.ExecuteScalarAsync() as string;
-        return text is null ? null : JsonNode.Parse(text)?.AsObject();
+        var grainState = text is null ? null : JsonNode.Parse(text)?.AsObject();
+
+        await using var checkpointCommand = new NpgsqlCommand("select checkpoint::text from pc_sync_checkpoints where connection_id = @id", connection);
+        checkpointCommand.Parameters.AddWithValue("id", connectionId);
+        var checkpointText = await checkpointCommand.ExecuteScalarAsync() as string;
+        var checkpoint = checkpointText is null ? null : JsonNode.Parse(checkpointText)?.AsObject();
+        var running = grainState is not null && grainState["CompletedAt"] is null;
+        return checkpoint is not null && running && checkpoint.Str("RunId") == grainState!.Str("RunId") ? checkpoint : grainState;
     }
 }
