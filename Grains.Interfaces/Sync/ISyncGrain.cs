@@ -15,6 +15,12 @@ public interface ISyncGrain : IGrainWithStringKey
 
     [ReadOnly, Alias("GetProgress")] Task<SyncView> GetProgress();
 
+    /// <summary>
+    /// The same view as <see cref="GetProgress"/>, under the one name the Orleans dashboard's Grain
+    /// State page calls on any grain (a parameterless GetState): an operator sees a running sync there.
+    /// </summary>
+    [ReadOnly, Alias("GetState")] Task<SyncView> GetState();
+
     /// <summary>Stops a running sync (disconnect) and forgets its resume point.</summary>
     [Alias("Cancel")] Task Cancel();
 }

@@ -126,6 +126,8 @@ public sealed partial class SyncGrain(
 
     public Task<SyncView> GetProgress() => Task.FromResult(View());
 
+    public Task<SyncView> GetState() => Task.FromResult(View());
+
     public async Task Cancel()
     {
         StopLoop();

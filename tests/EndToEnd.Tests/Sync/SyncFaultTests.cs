@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
 using PatientConnect.EndToEnd.Tests.Infrastructure;
 
@@ -129,5 +132,65 @@ public sealed class SyncFaultTests(SyncFaultServices services) : EndToEndTest(se
         TestContext.Current.TestOutputHelper?.WriteLine($"kill after {pagesAtKill} pages; resumed run {total} pages; uninterrupted run {full} pages");
         Assert.True(total <= full + 8, $"resumed run fetched {total} pages, an uninterrupted one {full}");
         Assert.True(total >= full, $"resumed run fetched {total} pages, fewer than an uninterrupted one ({full})");
+    }
+
+    [Fact]
+    public async Task Progress_shows_in_the_api_and_the_dashboard_while_the_sync_runs()
+    {
+        var expected = await LargestAsync("riverside");
+        var patient = NewPatientId("progress");
+        // Slow enough that the run lasts several seconds, so there is a "while" to look at.
+        await SyncSupport.SetSandboxAsync(Services, "riverside", new { latency_ms = 100 });
+        string connectionId;
+        try
+        {
+            connectionId = await SyncSupport.ConnectAsync(Flow, patient, "riverside", expected.Id);
+
+            // The API: the connection's sync object, running, with a count that grows.
+            var first = await RunningSyncAsync(connectionId, minimumFetched: 1);
+            var firstFetched = first["resources_fetched"]!.GetValue<long>();
+            Assert.NotNull(first.Str("started_at"));
+            Assert.Null(first["completed_at"]);
+            var later = await RunningSyncAsync(connectionId, minimumFetched: firstFetched + 1);
+            Assert.True(later["resources_fetched"]!.GetValue<long>() > firstFetched, later.ToJsonString());
+            Assert.True(later["counts"]!.AsObject().Count > 0, later.ToJsonString());
+
+            // The dashboard's Grain State page (operator credential) shows the same run of that connection.
+            using var request = new HttpRequestMessage(HttpMethod.Get,
+                $"dashboard/GrainState?grainId={connectionId}&grainType=PatientConnect.Grains.Sync.SyncGrain");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ServiceProcesses.AdminUser}:{Services.AdminPassword}")));
+            using var response = await Anonymous.SendAsync(request, Cancel);
+            var body = await response.Content.ReadAsStringAsync(Cancel);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+            // The page's endpoint answers the grain's state as a JSON document inside a JSON string.
+            var root = JsonNode.Parse(body)!;
+            var document = root.GetValueKind() == System.Text.Json.JsonValueKind.String ? JsonNode.Parse(root.GetValue<string>())! : root;
+            var shown = document["GetState"];
+            Assert.True(shown is not null, body);
+            Assert.True(shown["ResourcesFetched"]!.GetValue<long>() >= firstFetched, body);
+            Assert.Null(shown["CompletedAt"]);
+        }
+        finally
+        {
+            await SyncSupport.SetSandboxAsync(Services, "riverside", null);
+        }
+        var done = await SyncSupport.WaitForSyncAsync(ApiA, connectionId, timeout: TimeSpan.FromSeconds(180));
+        Assert.True(done["sync"].Str("status") == "completed", done.ToJsonString());
+    }
+
+    /// <summary>The connection's sync object once it is running with at least that many resources fetched.</summary>
+    private async Task<JsonObject> RunningSyncAsync(string connectionId, long minimumFetched)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonObject? sync = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            sync = (await Json.GetAsync(ApiA, $"v1/connections/{connectionId}"))["sync"]!.AsObject();
+            Assert.True(sync.Str("status") is "pending" or "running", $"the sync ended before it could be watched: {sync.ToJsonString()}");
+            if (sync.Str("status") == "running" && sync["resources_fetched"]!.GetValue<long>() >= minimumFetched) return sync;
+            await Task.Delay(100, Cancel);
+        }
+        throw new TimeoutException($"no running progress: {sync?.ToJsonString()}");
     }
 }
