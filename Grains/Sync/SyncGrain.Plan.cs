@@ -1,5 +1,6 @@
 using System.Globalization;
 using PatientConnect.Connections;
+using PatientConnect.Sync;
 
 namespace PatientConnect.Grains.Sync;
 
@@ -42,8 +43,11 @@ public sealed partial class SyncGrain
             }
             var value = parameter == "patient" ? patient : $"Patient/{patient}";
             var url = $"{type}?{parameter}={value}&_count={Options.PageSize}";
-            if (S.UpdatedSince is { } since && capabilities.HasSearchParam(type, "_lastUpdated"))
+            // A few minutes of overlap: a resource changed while the last run was paging is fetched
+            // again (an upsert, harmless) rather than missed.
+            if (S.Mode == SyncMode.Incremental && S.FetchedWholeSince.TryGetValue(type, out var whole) && capabilities.HasSearchParam(type, "_lastUpdated"))
             {
+                var since = whole - TimeSpan.FromMinutes(5);
                 url += "&_lastUpdated=" + Uri.EscapeDataString("ge" + since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
             }
             if (type == "MedicationRequest" && (capabilities.HasInclude(type, MedicationInclude) || !capabilities.Known))
@@ -64,6 +68,7 @@ public sealed partial class SyncGrain
             }
         }
         S.Steps = steps;
+        S.PlannedTypes = steps.Where(step => step.Kind == SyncStepKind.Search).Select(step => step.ResourceType).Distinct(StringComparer.Ordinal).ToList();
     }
 
     private async Task<SourceCapabilities> CapabilitiesAsync(CancellationToken token)

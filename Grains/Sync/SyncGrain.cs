@@ -99,10 +99,9 @@ public sealed partial class SyncGrain(
         s.StartedAt = now;
         s.CompletedAt = null;
         s.Error = null;
-        // A few minutes of overlap: a resource changed while the last run was paging is fetched again
-        // (an upsert, harmless) rather than missed.
-        s.UpdatedSince = mode == SyncMode.Incremental && s.LastCompletedStartedAt is { } last ? last - TimeSpan.FromMinutes(5) : null;
         s.Planned = false;
+        s.PlannedTypes = [];
+        s.IncompleteTypes = new(StringComparer.Ordinal);
         s.Steps = [];
         s.KnownReferences = new(StringComparer.Ordinal);
         s.PendingReferences = [];
@@ -247,7 +246,14 @@ public sealed partial class SyncGrain(
         s.Status = status;
         s.Error = error;
         s.CompletedAt = time.GetUtcNow();
-        if (status == SyncStatus.Completed) s.LastCompletedStartedAt = s.StartedAt;
+        if (status == SyncStatus.Completed)
+        {
+            s.LastCompletedStartedAt = s.StartedAt;
+            // Only what this run fetched whole moves on; a failed run moves nothing.
+            s.FetchedWholeSince = s.IncompleteTypes.Contains("*")
+                ? new(StringComparer.Ordinal)
+                : s.PlannedTypes.Where(t => !s.IncompleteTypes.Contains(t)).ToDictionary(t => t, _ => s.StartedAt!.Value, StringComparer.Ordinal);
+        }
         // The resume point is only worth keeping while the run can go on.
         s.Steps = [];
         s.PendingReferences = [];
@@ -354,6 +360,7 @@ public sealed partial class SyncGrain(
     {
         if (Resolve(step.Url) is not { } url)
         {
+            MarkIncomplete(step);
             await SkipAsync(step, $"{step.ResourceType}: a link outside the FHIR base was not followed", token);
             return;
         }
@@ -376,7 +383,11 @@ public sealed partial class SyncGrain(
             if (page.Next is { } link)
             {
                 next = Resolve(link);
-                if (next is null) Note($"{step.ResourceType}: a next link outside the FHIR base was not followed");
+                if (next is null)
+                {
+                    Note($"{step.ResourceType}: a next link outside the FHIR base was not followed");
+                    MarkIncomplete(step);
+                }
             }
             // The next page is on its way while this one is written: the pull is never idle on the database.
             if (next is not null) fetch = GetAsync(next, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
@@ -396,6 +407,7 @@ public sealed partial class SyncGrain(
     {
         if (Resolve(step.Url) is not { } url)
         {
+            // Left by policy (the token stays with its source): asking again would not change it.
             await SkipAsync(step, $"{step.ResourceType}: a reference outside the FHIR base was not read", token);
             return;
         }
@@ -418,6 +430,7 @@ public sealed partial class SyncGrain(
     {
         if (Resolve(step.Url) is not { } url)
         {
+            // Left by policy (the token stays with its source): asking again would not change it.
             await SkipAsync(step, "Binary: an attachment outside the FHIR base was not fetched", token);
             return;
         }
@@ -481,9 +494,12 @@ public sealed partial class SyncGrain(
                 Url = $"{step.Url}&category={Uri.EscapeDataString(c)}",
             });
             S.Steps.InsertRange(index < 0 ? S.Steps.Count : index + 1, steps);
+            // Not a miss: the categories cover what the plain search would have returned.
             await SkipAsync(step, $"{step.ResourceType}: the source requires a category ({response.Describe()}); searched per category", token);
             return;
         }
+        // An attachment over our size cap is left by policy; asking again would not change the answer.
+        if (!response.TooLarge) MarkIncomplete(step);
         var what = step.Kind switch
         {
             SyncStepKind.Search => $"{step.ResourceType} search",
@@ -493,6 +509,10 @@ public sealed partial class SyncGrain(
         var detail = response.TooLarge ? $"larger than {Options.MaxAttachmentBytes} bytes" : response.Describe();
         await SkipAsync(step, $"{what} skipped: {detail}", token);
     }
+
+    /// <summary>This run missed part of what the step stands for: the next run fetches it whole again.</summary>
+    private void MarkIncomplete(SyncStep step) =>
+        S.IncompleteTypes.Add(step.Kind == SyncStepKind.Search && SearchTypes.Contains(step.ResourceType) ? step.ResourceType : "*");
 
     private Task SkipAsync(SyncStep step, string note, CancellationToken token)
     {
@@ -512,7 +532,8 @@ public sealed partial class SyncGrain(
         var response = await SendAsync(url, lease.AccessToken, accept, maxBytes, type, token);
         if (response.Status == HttpStatusCode.Unauthorized)
         {
-            var refreshed = await GrainFactory.GetGrain<IConnectionGrain>(Id).RefreshAfterRejected(lease.AccessToken);
+            var rejected = lease.AccessToken;
+            var refreshed = await FromConnectionAsync(() => GrainFactory.GetGrain<IConnectionGrain>(Id).RefreshAfterRejected(rejected));
             token.ThrowIfCancellationRequested();
             if (refreshed is null)
             {
@@ -549,11 +570,28 @@ public sealed partial class SyncGrain(
     private async Task<AccessLease> AccessAsync(CancellationToken token)
     {
         if (_lease is { } current && current.ExpiresAt - time.GetUtcNow() > LeaseMargin) return current;
-        var lease = await GrainFactory.GetGrain<IConnectionGrain>(Id).GetAccess();
+        var lease = await FromConnectionAsync(() => GrainFactory.GetGrain<IConnectionGrain>(Id).GetAccess());
         token.ThrowIfCancellationRequested();
         if (lease is null) throw new SyncStoppedException("connection_inactive: the connection has no usable access (not active)");
         _lease = CheckLease(lease);
         return _lease;
+    }
+
+    /// <summary>
+    /// The connection answers "not now" (its token endpoint is down, the token lapsed before a refresh
+    /// got through) with InvalidOperationException: for the sync that is the source being unavailable,
+    /// not an internal error.
+    /// </summary>
+    private static async Task<AccessLease?> FromConnectionAsync(Func<Task<AccessLease?>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SyncStoppedException($"source_unavailable: no usable access token ({e.Message})");
+        }
     }
 
     private AccessLease CheckLease(AccessLease lease)
@@ -579,11 +617,14 @@ public sealed partial class SyncGrain(
     private Uri? Resolve(string reference)
     {
         var fhirBase = _fhirBase!;
+        if (!Uri.TryCreate(fhirBase + "/", UriKind.Absolute, out var baseUri)) return null;
+        Uri? absolute;
         if (!reference.Contains("://", StringComparison.Ordinal))
         {
-            return Uri.TryCreate($"{fhirBase}/{reference.TrimStart('/')}", UriKind.Absolute, out var relative) ? relative : null;
+            // Relative: under the base, and still under it once ".." segments are resolved.
+            if (!Uri.TryCreate($"{fhirBase}/{reference.TrimStart('/')}", UriKind.Absolute, out absolute)) return null;
         }
-        if (!Uri.TryCreate(reference, UriKind.Absolute, out var absolute) || !Uri.TryCreate(fhirBase + "/", UriKind.Absolute, out var baseUri))
+        else if (!Uri.TryCreate(reference, UriKind.Absolute, out absolute))
         {
             return null;
         }

@@ -39,8 +39,12 @@ public sealed class SyncState
     [Id(5)] public string? Error { get; set; }
     /// <summary>Start of the last completed run: the _lastUpdated lower bound of the next incremental one.</summary>
     [Id(6)] public DateTimeOffset? LastCompletedStartedAt { get; set; }
-    /// <summary>The _lastUpdated bound of this run (null: full).</summary>
-    [Id(7)] public DateTimeOffset? UpdatedSince { get; set; }
+    /// <summary>
+    /// Per searched resource type, the start of the last completed run that fetched it whole: an
+    /// incremental run searches that type from there (_lastUpdated). A type something was missed of
+    /// (a refused search, a next link not followed) has none, so the next run fetches it whole again.
+    /// </summary>
+    [Id(7)] public Dictionary<string, DateTimeOffset> FetchedWholeSince { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public bool Planned { get; set; }
     [Id(9)] public List<SyncStep> Steps { get; set; } = [];
     /// <summary>"Type/id" of referenced resources already fetched or queued in this run.</summary>
@@ -64,4 +68,11 @@ public sealed class SyncState
     [Id(21)] public string? PatientId { get; set; }
     /// <summary>The last checkpoint of this run (pc_sync_checkpoints.sequence): a stored one is newer only when higher.</summary>
     [Id(22)] public long CheckpointSequence { get; set; }
+    /// <summary>The resource types this run searches (from its plan).</summary>
+    [Id(23)] public List<string> PlannedTypes { get; set; } = [];
+    /// <summary>
+    /// Types of which this run missed something; "*" when a referenced resource or an attachment was
+    /// refused (the pages that pointed at it are not known by type, so every type is fetched whole next time).
+    /// </summary>
+    [Id(24)] public HashSet<string> IncompleteTypes { get; set; } = new(StringComparer.Ordinal);
 }

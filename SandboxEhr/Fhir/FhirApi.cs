@@ -11,7 +11,8 @@ namespace SandboxEhr.Fhir;
 /// <summary>
 /// The read-only FHIR R4 API of each hospital, <c>/hospitals/{id}/fhir</c>: metadata, read and search
 /// in the patient compartment, enforced like a real EHR (bearer token, scopes, the token's patient,
-/// vendor quirks) and disturbed on purpose by the hospital's settings (latency, errors, rate limits).
+/// vendor quirks) and disturbed on purpose by the hospital's settings (latency, errors, rate limits, forced
+/// refusals, next links elsewhere).
 /// </summary>
 public static class FhirApi
 {
@@ -141,7 +142,8 @@ public static class FhirApi
         if (size > 0 && offset + size < matches.Count)
         {
             var kept = parameters.Where(p => p.Key != "_count").ToList();
-            next = $"{fhirBase}/{type}?_page_token={new PageToken(hospital.Info.Id, type, kept, offset + size, size).Encode()}";
+            // next_link_base moves only the next link (a server behind a misconfigured proxy, or a hostile one).
+            next = $"{settings.NextLinkBase ?? fhirBase}/{type}?_page_token={new PageToken(hospital.Info.Id, type, kept, offset + size, size).Encode()}";
         }
 
         var included = new List<StoredResource>();
@@ -270,6 +272,16 @@ public static class FhirApi
         }
 
         var type = (string)context.Request.RouteValues["type"]!;
+        if (settings.ForcedFailure(type) is { } forced)
+        {
+            // After the token check, like a server that knows the caller and still refuses this one search.
+            if (forced == 401)
+                context.Response.Headers.WWWAuthenticate =
+                    $"Bearer realm=\"{fhirBase}\", error=\"invalid_token\", error_description=\"Refused by the sandbox's fail_searches setting\"";
+            await FhirResponses.WriteOutcome(context, forced, ForcedIssueCode(forced),
+                $"Sandbox-forced failure (setting fail_searches): {type} requests answer {forced}");
+            return null;
+        }
         var profile = VendorProfile.For(hospital.Info.VendorProfile);
         if (!profile.Serves(type))
         {
@@ -285,6 +297,15 @@ public static class FhirApi
         }
         return new Admitted(hospital, profile, grant, fhirBase, type);
     }
+
+    private static string ForcedIssueCode(int status) => status switch
+    {
+        400 => "invalid",
+        401 => "login",
+        403 => "forbidden",
+        404 => "not-found",
+        _ => "exception",
+    };
 
     private static Hospital? FindHospital(HttpContext context) =>
         context.RequestServices.GetRequiredService<HospitalRegistry>().Find((string)context.Request.RouteValues["hospitalId"]!);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SandboxEhr.Fhir;
 using SandboxEhr.Hospitals;
 
 namespace SandboxEhr.Hooks;
@@ -56,12 +57,55 @@ public static class SettingsPatch
                     if (Int(value, 1, 600) is { } codeLifetime) next = next with { AuthorizationCodeLifetimeSeconds = codeLifetime };
                     else Fail("an integer from 1 to 600");
                     break;
+                case "fail_searches":
+                    if (value.ValueKind == JsonValueKind.Null) next = next with { FailSearches = null };
+                    else if (FailSearches(value) is { } failures) next = next with { FailSearches = failures.Count == 0 ? null : failures };
+                    else Fail($"null or {{}} (off), or an object mapping a resource type the sandbox serves, or \"*\", to one of {string.Join(", ", ForcedStatuses)}");
+                    break;
+                case "next_link_base":
+                    if (value.ValueKind == JsonValueKind.Null) next = next with { NextLinkBase = null };
+                    else if (AbsoluteHttpUrl(value) is { } linkBase) next = next with { NextLinkBase = linkBase };
+                    else Fail("null (the hospital's own FHIR base) or an absolute http(s) URL without query or fragment");
+                    break;
                 default:
                     Fail("unknown setting");
                     break;
             }
         }
         return (errors.Count == 0 ? next : current, errors);
+    }
+
+    /// <summary>The statuses a forced failure may answer: the refusals a sync must tell apart.</summary>
+    public static readonly IReadOnlyList<int> ForcedStatuses = [400, 401, 403, 404, 500];
+
+    /// <summary>Every type some profile serves: a misspelt type would silently force nothing.</summary>
+    private static readonly HashSet<string> KnownTypes =
+        new[] { VendorProfile.Epic, VendorProfile.Cerner, VendorProfile.Payer }.SelectMany(p => p.AllTypes).ToHashSet(StringComparer.Ordinal);
+
+    private static Dictionary<string, int>? FailSearches(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            return null;
+        var failures = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Name != "*" && !KnownTypes.Contains(entry.Name))
+                return null;
+            if (Int(entry.Value, 100, 599) is not { } status || !ForcedStatuses.Contains(status))
+                return null;
+            failures[entry.Name] = status;
+        }
+        return failures;
+    }
+
+    private static string? AbsoluteHttpUrl(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String
+            || !Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https")
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            return null;
+        return uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
     }
 
     private static int? Int(JsonElement value, int min, int max) =>

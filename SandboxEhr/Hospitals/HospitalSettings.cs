@@ -18,4 +18,21 @@ public sealed record HospitalSettings
     public int? PageSize { get; init; }
     /// <summary>How long an authorization code can be redeemed (the spec's ten minutes at most; 60 s here).</summary>
     public int AuthorizationCodeLifetimeSeconds { get; init; } = 60;
+    /// <summary>
+    /// Resource type (or "*" for every type) → HTTP status its searches and reads answer instead of the
+    /// data, with an OperationOutcome; a type's own entry wins over "*". Null is off.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? FailSearches { get; init; }
+    /// <summary>
+    /// Where search Bundles' next links point (absolute http(s) URL without a trailing slash) instead of
+    /// the hospital's own FHIR base; the path and query after the base stay the same. Null is off.
+    /// </summary>
+    public string? NextLinkBase { get; init; }
+
+    /// <summary>The status a forced failure gives requests for <paramref name="type"/>, or null when none is set.</summary>
+    public int? ForcedFailure(string type) =>
+        FailSearches is not { } failures ? null
+        : failures.TryGetValue(type, out var own) ? own
+        : failures.TryGetValue("*", out var all) ? all
+        : null;
 }

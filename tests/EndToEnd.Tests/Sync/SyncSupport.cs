@@ -37,6 +37,18 @@ public static class SyncSupport
         Assert.True(response.IsSuccessStatusCode, $"sandbox settings: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>GET /hospitals/{id}/stats: refresh_token grants the sandbox's token endpoint has received so far.</summary>
+    public static async Task<long> SandboxRefreshRequestsAsync(ServiceProcesses services, string hospital)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var stats = JsonNode.Parse(await http.GetStringAsync(new Uri(services.SandboxBase, $"hospitals/{hospital}/stats")))!;
+        return stats["refresh_requests"]!.GetValue<long>();
+    }
+
+    /// <summary>The connection's sync.notes (searches skipped, links not followed).</summary>
+    public static IReadOnlyList<string> SyncNotes(JsonObject connection) =>
+        connection["sync"]?["notes"] is JsonArray notes ? notes.Select(n => n!.GetValue<string>()).ToList() : [];
+
     /// <summary>Connects the app's patient to one sandbox patient of a hospital; the new connection's id.</summary>
     public static async Task<string> ConnectAsync(SessionFlow flow, string appPatientId, string hospital, string sandboxPatientId)
     {
