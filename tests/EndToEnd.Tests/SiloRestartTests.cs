@@ -29,6 +29,9 @@ public sealed class SiloRestartTests(TwoSiloServices services) : EndToEndTest(se
             await Services.WaitForActiveSilosAsync(Services.SiloCount);
             await Services.WaitForReadyAsync();
         }
+        // The callback is not retried blindly once it reached the session (its state is single use):
+        // it goes out when the cluster routes every call again, not while a dead silo is still probed.
+        await WaitUntilClusterRoutesAsync();
 
         var before = await GetWithRetryAsync($"v1/patient-sessions/{sessionId}");
         Assert.Equal("open", before.Str("status"));
