@@ -15,13 +15,25 @@ public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes)
     {
         var reading = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, pid) in processes) reading[name] = ProcessMs(pid);
-        reading["postgres"] = PostgresMs();
+        foreach (var (pid, ms) in PostgresMs()) reading[$"postgres:{pid}"] = ms;
         reading["client"] = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
         return reading;
     }
 
-    public static string Describe(IReadOnlyDictionary<string, double> before, IReadOnlyDictionary<string, double> after) =>
-        string.Join(", ", after.Select(kv => $"{kv.Key} {kv.Value - before.GetValueOrDefault(kv.Key):F0}"));
+    /// <summary>
+    /// Per part, the CPU used between the readings. Postgres is the sum over its processes (one per
+    /// connection): a backend that started in between counts from zero, one that ended is not seen.
+    /// </summary>
+    public static string Describe(IReadOnlyDictionary<string, double> before, IReadOnlyDictionary<string, double> after)
+    {
+        var parts = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (key, value) in after)
+        {
+            var name = key.StartsWith("postgres:", StringComparison.Ordinal) ? "postgres" : key;
+            parts[name] = parts.GetValueOrDefault(name) + value - before.GetValueOrDefault(key);
+        }
+        return string.Join(", ", parts.Select(kv => $"{kv.Key} {kv.Value:F0}"));
+    }
 
     private static double ProcessMs(int pid)
     {
@@ -38,15 +50,15 @@ public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes)
         }
     }
 
-    private static double PostgresMs()
+    private static Dictionary<int, double> PostgresMs()
     {
-        var total = 0.0;
+        var total = new Dictionary<int, double>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "postgres") total += ProcessMs(pid);
+                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "postgres") total[pid] = ProcessMs(pid);
             }
             catch (IOException)
             {
