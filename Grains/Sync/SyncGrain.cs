@@ -248,7 +248,6 @@ public sealed partial class SyncGrain(
         s.CompletedAt = time.GetUtcNow();
         if (status == SyncStatus.Completed)
         {
-            s.LastCompletedStartedAt = s.StartedAt;
             // Only what this run fetched whole moves on; a failed run moves nothing.
             s.FetchedWholeSince = s.IncompleteTypes.Contains("*")
                 ? new(StringComparer.Ordinal)
@@ -361,7 +360,7 @@ public sealed partial class SyncGrain(
         if (Resolve(step.Url) is not { } url)
         {
             MarkIncomplete(step);
-            await SkipAsync(step, $"{step.ResourceType}: a link outside the FHIR base was not followed", token);
+            Skip(step, $"{step.ResourceType}: a link outside the FHIR base was not followed", token);
             return;
         }
         var fetch = GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
@@ -373,7 +372,7 @@ public sealed partial class SyncGrain(
             token.ThrowIfCancellationRequested();
             if (!response.Ok)
             {
-                await RefusedAsync(step, response, token);
+                Refused(step, response, token);
                 return;
             }
             // Parsing is CPU work: off the grain's turn, so other steps' answers are handled meanwhile.
@@ -408,14 +407,14 @@ public sealed partial class SyncGrain(
         if (Resolve(step.Url) is not { } url)
         {
             // Left by policy (the token stays with its source): asking again would not change it.
-            await SkipAsync(step, $"{step.ResourceType}: a reference outside the FHIR base was not read", token);
+            Skip(step, $"{step.ResourceType}: a reference outside the FHIR base was not read", token);
             return;
         }
         var response = await GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
         token.ThrowIfCancellationRequested();
         if (!response.Ok)
         {
-            await RefusedAsync(step, response, token);
+            Refused(step, response, token);
             return;
         }
         var page = FhirPage.FromResource(response.Body!, _fhirBase!);
@@ -431,7 +430,7 @@ public sealed partial class SyncGrain(
         if (Resolve(step.Url) is not { } url)
         {
             // Left by policy (the token stays with its source): asking again would not change it.
-            await SkipAsync(step, "Binary: an attachment outside the FHIR base was not fetched", token);
+            Skip(step, "Binary: an attachment outside the FHIR base was not fetched", token);
             return;
         }
         // The attachment's own media type as Accept: EHRs answer it with the document itself.
@@ -440,7 +439,7 @@ public sealed partial class SyncGrain(
         token.ThrowIfCancellationRequested();
         if (!response.Ok)
         {
-            await RefusedAsync(step, response, token);
+            Refused(step, response, token);
             return;
         }
         var id = step.Url.Split('?')[0].Split('/')[^1];
@@ -481,7 +480,7 @@ public sealed partial class SyncGrain(
     }
 
     /// <summary>A 400/403/404 (or an oversized answer) on one step: noted and skipped, the sync goes on.</summary>
-    private async Task RefusedAsync(SyncStep step, FhirResponse response, CancellationToken token)
+    private void Refused(SyncStep step, FhirResponse response, CancellationToken token)
     {
         if (response.Status == HttpStatusCode.BadRequest && step is { ExpandByCategoryOn400: true, PagesDone: 0 })
         {
@@ -495,7 +494,7 @@ public sealed partial class SyncGrain(
             });
             S.Steps.InsertRange(index < 0 ? S.Steps.Count : index + 1, steps);
             // Not a miss: the categories cover what the plain search would have returned.
-            await SkipAsync(step, $"{step.ResourceType}: the source requires a category ({response.Describe()}); searched per category", token);
+            Skip(step, $"{step.ResourceType}: the source requires a category ({response.Describe()}); searched per category", token);
             return;
         }
         // An attachment over our size cap is left by policy; asking again would not change the answer.
@@ -507,19 +506,18 @@ public sealed partial class SyncGrain(
             _ => "Binary attachment",
         };
         var detail = response.TooLarge ? $"larger than {Options.MaxAttachmentBytes} bytes" : response.Describe();
-        await SkipAsync(step, $"{what} skipped: {detail}", token);
+        Skip(step, $"{what} skipped: {detail}", token);
     }
 
     /// <summary>This run missed part of what the step stands for: the next run fetches it whole again.</summary>
     private void MarkIncomplete(SyncStep step) =>
         S.IncompleteTypes.Add(step.Kind == SyncStepKind.Search && SearchTypes.Contains(step.ResourceType) ? step.ResourceType : "*");
 
-    private Task SkipAsync(SyncStep step, string note, CancellationToken token)
+    private void Skip(SyncStep step, string note, CancellationToken token)
     {
         S.Steps.Remove(step);
         Note(note);
         Checkpoint(token);
-        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -37,14 +37,12 @@ public sealed class SyncState
     [Id(3)] public DateTimeOffset? StartedAt { get; set; }
     [Id(4)] public DateTimeOffset? CompletedAt { get; set; }
     [Id(5)] public string? Error { get; set; }
-    /// <summary>Start of the last completed run: the _lastUpdated lower bound of the next incremental one.</summary>
-    [Id(6)] public DateTimeOffset? LastCompletedStartedAt { get; set; }
     /// <summary>
     /// Per searched resource type, the start of the last completed run that fetched it whole: an
     /// incremental run searches that type from there (_lastUpdated). A type something was missed of
     /// (a refused search, a next link not followed) has none, so the next run fetches it whole again.
     /// </summary>
-    [Id(7)] public Dictionary<string, DateTimeOffset> FetchedWholeSince { get; set; } = new(StringComparer.Ordinal);
+    [Id(25)] public Dictionary<string, DateTimeOffset> FetchedWholeSince { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public bool Planned { get; set; }
     [Id(9)] public List<SyncStep> Steps { get; set; } = [];
     /// <summary>"Type/id" of referenced resources already fetched or queued in this run.</summary>

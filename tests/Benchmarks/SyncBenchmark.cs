@@ -137,17 +137,7 @@ public static class SyncBenchmark
     /// </summary>
     private static async Task<double> StoreOnlyAsync(NpgsqlDataSource dataSource, string connectionId, string tenant)
     {
-        var rows = new List<RecordRow>();
-        await using (var select = dataSource.CreateCommand("SELECT resource_type, resource_id, last_updated, resource::text FROM pc_records WHERE connection_id = @c"))
-        {
-            select.Parameters.AddWithValue("c", connectionId);
-            await using var reader = await select.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(new RecordRow(reader.GetString(0), reader.GetString(1),
-                    reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3)));
-            }
-        }
+        var (rows, _) = await StoredRowsAsync(dataSource, "connection_id", connectionId);
         var store = new NpgsqlRecordStore(dataSource);
         var owner = new RecordOwner(tenant, "bench-patient", connectionId);
         var watch = Stopwatch.StartNew();
@@ -242,24 +232,30 @@ public static class SyncBenchmark
         return token.RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>The stored records where the column (tenant_id or connection_id) has that value, each with its connection, grouped by connection.</summary>
+    private static async Task<(List<RecordRow> Rows, List<string> Connections)> StoredRowsAsync(NpgsqlDataSource dataSource, string column, string value)
+    {
+        var rows = new List<RecordRow>();
+        var connections = new List<string>();
+        await using var select = dataSource.CreateCommand(
+            $"SELECT resource_type, resource_id, last_updated, resource::text, connection_id FROM pc_records WHERE {column} = @v ORDER BY connection_id");
+        select.Parameters.AddWithValue("v", value);
+        await using var reader = await select.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new RecordRow(reader.GetString(0), reader.GetString(1),
+                reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3)));
+            connections.Add(reader.GetString(4));
+        }
+        return (rows, connections);
+    }
+
     /// <summary>records/s through NpgsqlRecordStore (page-sized upserts) vs one raw binary COPY of the same rows.</summary>
     private static async Task<double> StoreBenchmarkAsync(string connectionString)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         // Each sync's rows keep their own connection, so keys stay unique in the keyed COPY too.
-        var rows = new List<RecordRow>();
-        var connections = new List<string>();
-        await using (var select = dataSource.CreateCommand("SELECT resource_type, resource_id, last_updated, resource::text, connection_id FROM pc_records WHERE tenant_id = @t ORDER BY connection_id"))
-        {
-            select.Parameters.AddWithValue("t", SyncBenchStack.Tenant);
-            await using var reader = await select.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(new RecordRow(reader.GetString(0), reader.GetString(1),
-                    reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3)));
-                connections.Add(reader.GetString(4));
-            }
-        }
+        var (rows, connections) = await StoredRowsAsync(dataSource, "tenant_id", SyncBenchStack.Tenant);
         var megabytes = rows.Sum(r => (long)Encoding.UTF8.GetByteCount(r.Json)) / 1048576.0;
         Console.WriteLine($"records stored/s: {rows.Count} records ({megabytes:F1} MB of JSON) from the syncs above");
 

@@ -23,11 +23,8 @@ public sealed class SyncFaultServices : ServiceProcesses
 
 public sealed class SyncFaultTests(SyncFaultServices services) : EndToEndTest(services), IClassFixture<SyncFaultServices>
 {
-    private async Task<SandboxPatient> PatientAsync(string hospital, int minimum, int maximum)
-    {
-        var patients = await SyncSupport.SandboxPatientsAsync(Services, hospital);
-        return patients.Where(p => p.Total >= minimum && p.Total <= maximum).OrderBy(p => p.Total).First();
-    }
+    private Task<SandboxPatient> PatientAsync(string hospital, int minimum, int maximum) =>
+        SyncSupport.SmallestPatientAsync(Services, hospital, minimum, maximum);
 
     private async Task<SandboxPatient> LargestAsync(string hospital) =>
         (await SyncSupport.SandboxPatientsAsync(Services, hospital)).OrderByDescending(p => p.Total).First();

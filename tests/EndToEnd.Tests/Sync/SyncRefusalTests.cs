@@ -25,11 +25,8 @@ public sealed class SyncRefusalServices : ServiceProcesses
 /// </summary>
 public sealed class SyncRefusalTests(SyncRefusalServices services) : EndToEndTest(services), IClassFixture<SyncRefusalServices>
 {
-    private async Task<SandboxPatient> PatientAsync(string hospital, int minimum, int maximum, Func<SandboxPatient, bool> fits)
-    {
-        var patients = await SyncSupport.SandboxPatientsAsync(Services, hospital);
-        return patients.Where(p => p.Total >= minimum && p.Total <= maximum && fits(p)).OrderBy(p => p.Total).First();
-    }
+    private Task<SandboxPatient> PatientAsync(string hospital, int minimum, int maximum, Func<SandboxPatient, bool>? fits = null) =>
+        SyncSupport.SmallestPatientAsync(Services, hospital, minimum, maximum, fits);
 
     private static object FailSearches(params (string Type, int Status)[] failures) =>
         new { fail_searches = failures.ToDictionary(f => f.Type, f => f.Status) };
@@ -95,7 +92,7 @@ public sealed class SyncRefusalTests(SyncRefusalServices services) : EndToEndTes
     public async Task A_401_refreshes_exactly_once_and_a_refused_fresh_token_fails_the_sync_as_unauthorized()
     {
         // lakeside (Cerner-like) rotates refresh tokens: the follow-up sync shows the rotated grant was kept.
-        var expected = await PatientAsync("lakeside", 40, 200, _ => true);
+        var expected = await PatientAsync("lakeside", 40, 200);
         var patient = NewPatientId("unauth");
         string connectionId;
         await SyncSupport.SetSandboxAsync(Services, "lakeside", FailSearches(("*", 401)));
@@ -137,7 +134,7 @@ public sealed class SyncRefusalTests(SyncRefusalServices services) : EndToEndTes
     [Fact]
     public async Task A_401_whose_refresh_is_refused_fails_the_sync_as_unauthorized_and_the_connection_as_refresh_failed()
     {
-        var expected = await PatientAsync("riverside", 40, 200, _ => true);
+        var expected = await PatientAsync("riverside", 40, 200);
         await SyncSupport.SetSandboxAsync(Services, "riverside", new { fail_searches = new Dictionary<string, int> { ["*"] = 401 }, refresh = "invalid_grant" });
         try
         {

@@ -17,6 +17,14 @@ public static class SyncSupport
 {
     public static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>The smallest sandbox patient of the hospital holding between minimum and maximum resources (and fitting, when asked).</summary>
+    public static async Task<SandboxPatient> SmallestPatientAsync(ServiceProcesses services, string hospital, int minimum, int maximum,
+        Func<SandboxPatient, bool>? fits = null)
+    {
+        var patients = await SandboxPatientsAsync(services, hospital);
+        return patients.Where(p => p.Total >= minimum && p.Total <= maximum && (fits is null || fits(p))).OrderBy(p => p.Total).First();
+    }
+
     public static async Task<IReadOnlyList<SandboxPatient>> SandboxPatientsAsync(ServiceProcesses services, string hospital)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
