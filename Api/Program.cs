@@ -49,6 +49,11 @@ builder.UseOrleansClient(client =>
         o.ServiceId = config["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "patientconnect";
     });
     client.AddClusterConnectionStatusObserver(clusterConnection);
+    // Calls marked [Retryable] survive a silo dying or leaving; the rest fail fast (see the filter).
+    client.AddOutgoingGrainCallFilter<PatientConnect.Resilience.ClusterCallRetryFilter>();
+    // A call whose silo died without answering waits this long before it is retried or answered 503;
+    // interface methods marked [ResponseTimeout] are tighter.
+    client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
     client.UseConnectionRetryFilter<ClusterConnectRetryFilter>();
     client.AddDashboard();
 });

@@ -1,6 +1,7 @@
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using PatientConnect.Grains;
+using PatientConnect.Grains.Resilience;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
@@ -12,6 +13,9 @@ public static class SiloHostExtensions
 {
     /// <summary>The grain storage every grain names in <c>[PersistentState(..., "store")]</c>.</summary>
     public const string StorageName = "store";
+
+    /// <summary>The ADO.NET provider itself, reached only through the wrapper registered as <see cref="StorageName"/>.</summary>
+    private const string PostgresStorageName = "store-postgres";
 
     // ADO.NET providers look the factory up by this name; "PostgreSQL" is not registered.
     private const string Invariant = "Npgsql";
@@ -37,11 +41,15 @@ public static class SiloHostExtensions
                 o.Invariant = Invariant;
                 o.ConnectionString = settings.ConnectionString;
             });
-            silo.AddAdoNetGrainStorage(StorageName, o =>
+            silo.AddAdoNetGrainStorage(PostgresStorageName, o =>
             {
                 o.Invariant = Invariant;
                 o.ConnectionString = settings.ConnectionString;
             });
+            // Grains name "store": the Postgres storage behind a wrapper that turns "database away"
+            // into the typed transient error (a 503 in the Api) even while a grain activates.
+            silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageName, (sp, _) =>
+                new UnavailableAwareGrainStorage(sp.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(PostgresStorageName)));
             // Plain JSON rows instead of Newtonsoft with $type: renaming a state type keeps its data.
             silo.UseSystemTextJsonGrainStorageSerializer();
             silo.UseAdoNetReminderService(o =>
@@ -53,8 +61,22 @@ public static class SiloHostExtensions
             // The Api hosts the dashboard page; its data calls land on IDashboardGrain in every silo.
             silo.AddDashboard();
 
-            // Tuning hooks for tests and operators (failure detection speed, reminder floor).
+            silo.AddPatientConnectResilience();
+
+            // Failure detection for silos on one LAN (defaults are for the cloud: 5 s probes, 3 misses,
+            // ~10-15 s to declare a SIGKILLed silo dead, and every call to its grains waits that long).
+            // Probes every 2 s and 2 misses declare it dead in ~4-6 s; a GC pause of a few hundred ms
+            // on a busy host is still far from a false suspicion. Operators override under Orleans:Membership.
+            silo.Services.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(2);
+                o.NumMissedProbesLimit = 2;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+            });
             silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            // Grain-to-grain calls: the slowest legitimate one is a token call to an EHR (its own HTTP
+            // timeouts are 10-25 s); methods marked [ResponseTimeout] are tighter.
+            silo.Services.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
             // Not "Orleans:Reminders": Orleans 10 reads that section as reminder *provider* configuration
             // and then fails at start looking for a provider named "Default".
             silo.Services.Configure<ReminderOptions>(configuration.GetSection("PatientConnect:ReminderOptions"));

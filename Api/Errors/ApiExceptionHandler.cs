@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Runtime;
+using PatientConnect.Resilience;
 
 namespace PatientConnect.Api.Errors;
 
@@ -27,16 +28,24 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                 break;
             case ArgumentException notConnected when notConnected.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
                 // The client has no cluster manifest yet (no silo reached since start) or no silo hosts the grain.
-                LogClusterUnavailable(logger, exception, httpContext.Request.Path);
+                LogClusterUnavailable(logger, httpContext.Request.Path, "no silo reached yet");
                 httpContext.Response.Headers.RetryAfter = "1";
                 result = Unavailable();
                 break;
             case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
                 // The client went away; nobody reads the answer.
                 return true;
+            case ServiceUnavailableException:
+                // The database is away: expected during an outage, so one line without a stack trace
+                // (an outage of 15 s under load must not write megabytes of log).
+                LogDatabaseUnavailable(logger, httpContext.Request.Path);
+                httpContext.Response.Headers.RetryAfter = "2";
+                result = Unavailable();
+                break;
             case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
                 or GatewayTooBusyException or ClientNotAvailableException or Orleans.Runtime.Messaging.ConnectionFailedException:
-                LogClusterUnavailable(logger, exception, httpContext.Request.Path);
+                // Only reached once the retry filter's budget is spent, or for calls that are not safe to repeat.
+                LogClusterUnavailable(logger, httpContext.Request.Path, exception.GetType().Name);
                 httpContext.Response.Headers.RetryAfter = "1";
                 result = Unavailable();
                 break;
@@ -99,8 +108,11 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         return paren > 0 ? message[..paren] : message;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}")]
-    private static partial void LogClusterUnavailable(ILogger logger, Exception exception, string path);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}: {Reason}")]
+    private static partial void LogClusterUnavailable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable while serving {Path}")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string path);

@@ -44,6 +44,8 @@ public static class SessionsApi
         var (request, errors) = CreateSessionBody.Parse(document.RootElement, options.Value.AllowLoopbackHttp);
         if (request is null) return Problems.Validation(errors);
 
+        // Chosen here, once per request: a call retried after a silo loss creates this session or finds it.
+        var sessionId = Ids.NewSessionId();
         return await IdempotentPost.RunAsync(http, cluster, time, tenantId, body.Raw, async () =>
         {
             var result = await cluster.GetGrain<IPatientGrain>(Ids.PatientKey(tenantId, request.PatientId))
@@ -54,7 +56,8 @@ public static class SessionsApi
                     request.SourceId,
                     request.RecommendedSourceIds,
                     TimeSpan.FromSeconds(request.ExpiresIn),
-                    request.MetadataJson));
+                    request.MetadataJson,
+                    sessionId));
 
             if (result.Session is null)
             {

@@ -5,25 +5,25 @@ namespace PatientConnect.Connections;
 public interface IConnectionGrain : IGrainWithStringKey
 {
     /// <summary>Stores the new tokens (encrypted) and sets the connection active; reconnects in place.</summary>
-    [Alias("Activate")] Task<ConnectionView> Activate(ConnectionBinding binding, TokenGrant grant);
+    [Alias("Activate"), Retryable] Task<ConnectionView> Activate(ConnectionBinding binding, TokenGrant grant);
 
     /// <summary>Records a failed attempt after approval (token endpoint or EHR error).</summary>
-    [Alias("Fail")] Task<ConnectionView> Fail(ConnectionBinding binding, string failureCode, string failureDescription);
+    [Alias("Fail"), Retryable] Task<ConnectionView> Fail(ConnectionBinding binding, string failureCode, string failureDescription);
 
     /// <summary>The connection, or null when it does not exist or belongs to another tenant.</summary>
-    [ReadOnly, Alias("Get")] Task<ConnectionView?> Get(string tenantId);
+    [ReadOnly, Alias("Get"), Retryable, ResponseTimeout("00:00:03")] Task<ConnectionView?> Get(string tenantId);
 
     /// <summary>
     /// A live access token for the sync, refreshed first when it is about to lapse; null when the
     /// connection is not active (the caller stops and reports why).
     /// </summary>
-    [Alias("GetAccess")] Task<AccessLease?> GetAccess();
+    [Alias("GetAccess"), Retryable] Task<AccessLease?> GetAccess();
 
     /// <summary>
     /// The EHR answered 401 to <paramref name="rejectedAccessToken"/>: refresh once (unless a newer
     /// token already replaced it) and return the new lease, or null when refresh is impossible.
     /// </summary>
-    [Alias("RefreshAfterRejected")] Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken);
+    [Alias("RefreshAfterRejected"), Retryable] Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken);
 
     /// <summary>Revokes at the source where possible, forgets tokens, stops reminders, sets disconnected.</summary>
     [Alias("Disconnect")] Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords);

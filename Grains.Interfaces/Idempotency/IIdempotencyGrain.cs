@@ -13,8 +13,8 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     /// </summary>
     [Alias("TryClaim")] Task<IdempotentResponse?> TryClaim(string requestHash);
 
-    [Alias("Complete")] Task Complete(IdempotentResponse response);
+    [Alias("Complete"), Retryable] Task Complete(IdempotentResponse response);
 
     /// <summary>Gives the claim up (the request failed before creating anything).</summary>
-    [Alias("Release")] Task Release();
+    [Alias("Release"), Retryable] Task Release();
 }

@@ -11,15 +11,15 @@ namespace PatientConnect.Patients;
 [Alias("pc.IPatientGrain")]
 public interface IPatientGrain : IGrainWithStringKey
 {
-    [Alias("CreateSession")] Task<CreateSessionResult> CreateSession(CreateSession request);
+    [Alias("CreateSession"), Retryable] Task<CreateSessionResult> CreateSession(CreateSession request);
 
-    [ReadOnly, Alias("ListSessions")] Task<Page<SessionView>> ListSessions(SessionListQuery query);
+    [ReadOnly, Alias("ListSessions"), Retryable, ResponseTimeout("00:00:05")] Task<Page<SessionView>> ListSessions(SessionListQuery query);
 
-    [ReadOnly, Alias("ListConnections")] Task<IReadOnlyList<ConnectionView>> ListConnections();
+    [ReadOnly, Alias("ListConnections"), Retryable, ResponseTimeout("00:00:05")] Task<IReadOnlyList<ConnectionView>> ListConnections();
 
     /// <summary>The connection id for this source, created on first use so a reconnect reuses it.</summary>
-    [Alias("GetOrAddConnectionId")] Task<string> GetOrAddConnectionId(string sourceId);
+    [Alias("GetOrAddConnectionId"), Retryable] Task<string> GetOrAddConnectionId(string sourceId);
 
     /// <summary>A session of this patient changed status (kept here so lists can filter without fan-out).</summary>
-    [Alias("SessionChanged")] Task SessionChanged(string sessionId, SessionStatus status);
+    [Alias("SessionChanged"), Retryable] Task SessionChanged(string sessionId, SessionStatus status);
 }

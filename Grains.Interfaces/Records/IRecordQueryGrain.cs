@@ -10,8 +10,8 @@ namespace PatientConnect.Records;
 public interface IRecordQueryGrain : IGrainWithIntegerKey
 {
     /// <summary>Keyset-paged records of one patient across their connections (tenant-scoped).</summary>
-    [ReadOnly, Alias("Query")] Task<Page<string>> Query(RecordQuery query);
+    [ReadOnly, Alias("Query"), Retryable] Task<Page<string>> Query(RecordQuery query);
 
     /// <summary>One record (the newest among the patient's connections), or null.</summary>
-    [ReadOnly, Alias("Get")] Task<string?> Get(string tenantId, string patientId, string resourceType, string resourceId);
+    [ReadOnly, Alias("Get"), Retryable] Task<string?> Get(string tenantId, string patientId, string resourceType, string resourceId);
 }

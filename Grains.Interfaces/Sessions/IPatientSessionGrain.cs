@@ -5,7 +5,7 @@ namespace PatientConnect.Sessions;
 public interface IPatientSessionGrain : IGrainWithStringKey
 {
     /// <summary>Opens the session (called by the patient grain); the expiry reminder starts here.</summary>
-    [Alias("Create")] Task<SessionView> Create(CreateSession request);
+    [Alias("Create"), Retryable] Task<SessionView> Create(CreateSession request);
 
     /// <summary>The session, or null when it does not exist or belongs to another tenant.</summary>
     /// <remarks>
@@ -13,14 +13,14 @@ public interface IPatientSessionGrain : IGrainWithStringKey
     /// CompleteCallback waiting on that same patient grain (GetOrAddConnectionId); a queued Get would
     /// deadlock the two until the call timeout. Get only reads memory, so running it between turns is safe.
     /// </remarks>
-    [ReadOnly, AlwaysInterleave, Alias("Get")] Task<SessionView?> Get(string tenantId);
+    [ReadOnly, AlwaysInterleave, Alias("Get"), Retryable, ResponseTimeout("00:00:03")] Task<SessionView?> Get(string tenantId);
 
     /// <summary>The hosted page's view, or null when no such session exists.</summary>
-    [ReadOnly, Alias("GetConnectPage")] Task<ConnectPage?> GetConnectPage();
+    [ReadOnly, Alias("GetConnectPage"), Retryable, ResponseTimeout("00:00:03")] Task<ConnectPage?> GetConnectPage();
 
     /// <summary>Starts the OAuth transaction with a source (PKCE, state) and returns where to send the patient.</summary>
-    [Alias("BeginConnect")] Task<ConnectStep> BeginConnect(string sourceId);
+    [Alias("BeginConnect"), Retryable, ResponseTimeout("00:00:05")] Task<ConnectStep> BeginConnect(string sourceId);
 
     /// <summary>Finishes the OAuth transaction; the state must be this session's and unused.</summary>
-    [Alias("CompleteCallback")] Task<CallbackOutcome> CompleteCallback(OAuthCallback callback);
+    [Alias("CompleteCallback"), Retryable, ResponseTimeout("00:00:05")] Task<CallbackOutcome> CompleteCallback(OAuthCallback callback);
 }

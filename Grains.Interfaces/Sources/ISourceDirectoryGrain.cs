@@ -9,9 +9,9 @@ namespace PatientConnect.Sources;
 [Alias("pc.ISourceDirectoryGrain")]
 public interface ISourceDirectoryGrain : IGrainWithIntegerKey
 {
-    [ReadOnly, Alias("Search")] Task<Page<SourceView>> Search(SourceQuery query);
+    [ReadOnly, Alias("Search"), Retryable, ResponseTimeout("00:00:05")] Task<Page<SourceView>> Search(SourceQuery query);
 
-    [ReadOnly, Alias("Get")] Task<SourceView?> Get(string sourceId);
+    [ReadOnly, Alias("Get"), Retryable, ResponseTimeout("00:00:03")] Task<SourceView?> Get(string sourceId);
 
-    [ReadOnly, Alias("GetMany")] Task<IReadOnlyList<SourceView>> GetMany(IReadOnlyList<string> sourceIds);
+    [ReadOnly, Alias("GetMany"), Retryable, ResponseTimeout("00:00:03")] Task<IReadOnlyList<SourceView>> GetMany(IReadOnlyList<string> sourceIds);
 }

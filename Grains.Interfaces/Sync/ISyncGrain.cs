@@ -13,7 +13,7 @@ public interface ISyncGrain : IGrainWithStringKey
     /// <summary>Starts a sync run unless one is running (then the call is a no-op and returns its view).</summary>
     [Alias("Start")] Task<SyncView> Start(SyncMode mode);
 
-    [ReadOnly, Alias("GetProgress")] Task<SyncView> GetProgress();
+    [ReadOnly, Alias("GetProgress"), Retryable] Task<SyncView> GetProgress();
 
     /// <summary>
     /// The same view as <see cref="GetProgress"/>, under the one name the Orleans dashboard's Grain

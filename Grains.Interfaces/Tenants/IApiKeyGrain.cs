@@ -8,7 +8,7 @@ namespace PatientConnect.Tenants;
 public interface IApiKeyGrain : IGrainWithStringKey
 {
     /// <summary>The tenant that owns this key, or null for an unknown or revoked key.</summary>
-    [ReadOnly, Alias("GetTenant")] Task<string?> GetTenant();
+    [ReadOnly, Alias("GetTenant"), Retryable, ResponseTimeout("00:00:03")] Task<string?> GetTenant();
 
-    [Alias("Assign")] Task Assign(string tenantId);
+    [Alias("Assign"), Retryable] Task Assign(string tenantId);
 }

@@ -9,11 +9,11 @@ public interface IWebhookEndpointsGrain : IGrainWithStringKey
     /// <summary>Registers an endpoint (the url was validated by the caller); the answer carries the secret.</summary>
     [Alias("Create")] Task<WebhookEndpointCreated> Create(string url);
 
-    [ReadOnly, Alias("List")] Task<IReadOnlyList<WebhookEndpointView>> List();
+    [ReadOnly, Alias("List"), Retryable] Task<IReadOnlyList<WebhookEndpointView>> List();
 
     /// <summary>Stops deliveries to the endpoint; false when it is unknown, deleted or another tenant's.</summary>
     [Alias("Delete")] Task<bool> Delete(string endpointId);
 
     /// <summary>Deliveries of one endpoint, newest first; null when the endpoint is not this tenant's.</summary>
-    [ReadOnly, Alias("ListDeliveries")] Task<Page<WebhookDeliveryView>?> ListDeliveries(string endpointId, int limit, string? cursor);
+    [ReadOnly, Alias("ListDeliveries"), Retryable] Task<Page<WebhookDeliveryView>?> ListDeliveries(string endpointId, int limit, string? cursor);
 }

@@ -45,6 +45,8 @@ public sealed class ConnectionState
     [Id(23)] public Dictionary<string, long>? SyncCounts { get; set; }
     /// <summary>Searches the last sync skipped without failing (a 400 or 403 on one type, …).</summary>
     [Id(24)] public List<string>? SyncNotes { get; set; }
+    /// <summary>The grant last applied by Activate: the same grant handed over again changes nothing.</summary>
+    [Id(25)] public string? LastGrantId { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -95,6 +97,9 @@ public sealed class ConnectionGrain(
     public async Task<ConnectionView> Activate(ConnectionBinding binding, TokenGrant grant)
     {
         Bind(binding);
+        // A session finishing its callback after a crash or a retried call hands the same grant again:
+        // applying it twice would send a second connection.active and restart the sync.
+        if (grant.GrantId is not null && grant.GrantId == S.LastGrantId) return View();
         var firstTime = S.ConnectedAt is null;
         await Change(s =>
         {
@@ -111,6 +116,7 @@ public sealed class ConnectionGrain(
             s.AccessExpiresAt = grant.AccessExpiresAt;
             s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
             s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
+            s.LastGrantId = grant.GrantId;
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         await ScheduleNextRefresh();
@@ -121,6 +127,8 @@ public sealed class ConnectionGrain(
     public async Task<ConnectionView> Fail(ConnectionBinding binding, string failureCode, string failureDescription)
     {
         Bind(binding);
+        // The same failure reported again (a recovering callback) is already recorded: no second event.
+        if (S.Status == ConnectionStatus.Failed && S.FailureCode == failureCode && S.FailureDescription == failureDescription) return View();
         await Change(s =>
         {
             s.Status = ConnectionStatus.Failed;

@@ -79,20 +79,29 @@ public sealed class PatientGrain(
             if (catalog.Find(id) is null) return Invalid("recommended_source_ids", $"No source '{id}' exists in the directory.");
         }
 
-        var sessionId = Ids.NewSessionId();
-        var view = await GrainFactory.GetGrain<IPatientSessionGrain>(sessionId).Create(request);
+        var sessionId = request.SessionId ?? Ids.NewSessionId();
+        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) throw new ArgumentException("The session id is not a ps_ id.", nameof(request));
 
-        // The session exists before it is listed: should this write fail, the orphan is invisible and
-        // expires by itself, while a listed id without a session would be a dangling entry.
-        state.State.CreatedAt ??= view.CreatedAt;
-        state.State.Sessions.Insert(0, new PatientSessionEntry
+        // Listed first, created second: a failure in between leaves an id without a session, which
+        // lists skip, rather than a session the Api answered 503 for. A retry of this call (same
+        // session id) finds the entry and goes on to the session, which is created once.
+        var entry = state.State.Sessions.Find(e => e.Id == sessionId);
+        if (entry is null)
         {
-            Id = sessionId,
-            Status = view.Status,
-            CreatedAt = view.CreatedAt,
-            ExpiresAt = view.ExpiresAt,
-        });
-        await state.WriteStateAsync();
+            var createdAt = timeProvider.GetUtcNow();
+            entry = new PatientSessionEntry
+            {
+                Id = sessionId,
+                Status = SessionStatus.Open,
+                CreatedAt = createdAt,
+                ExpiresAt = createdAt + request.ExpiresIn,
+            };
+            state.State.CreatedAt ??= createdAt;
+            state.State.Sessions.Insert(0, entry);
+            await state.WriteStateAsync();
+        }
+        var view = await GrainFactory.GetGrain<IPatientSessionGrain>(sessionId)
+            .Create(request with { SessionId = sessionId, CreatedAt = entry.CreatedAt });
         return new CreateSessionResult(view, null, null);
     }
 

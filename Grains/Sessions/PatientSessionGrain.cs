@@ -37,6 +37,31 @@ public sealed class OAuthTransactionState
     /// <summary>Set, and persisted, before the code exchange: a state works for one callback only.</summary>
     [Id(10)] public bool Used { get; set; }
     [Id(11)] public DateTimeOffset StartedAt { get; set; }
+    /// <summary>Hash of the callback (code or error) that used the state: only that same callback may run again.</summary>
+    [Id(12)] public string? CallbackHash { get; set; }
+    /// <summary>Reserved before the code is spent, so a callback that runs again uses the same connection.</summary>
+    [Id(13)] public string? ConnectionId { get; set; }
+}
+
+/// <summary>
+/// What the callback still has to do after its outcome is recorded: hand the grant to the connection
+/// (or record its failure there). Stored with the outcome in one write, so a silo lost in between
+/// leaves work that a retried or reloaded callback, the session's reminder or its next activation
+/// finishes; dropped once done. Tokens are encrypted like the connection's own.
+/// </summary>
+[GenerateSerializer, Alias("pc.CallbackFollowUp")]
+public sealed class CallbackFollowUp
+{
+    [Id(0)] public string ConnectionId { get; set; } = "";
+    [Id(1)] public string SourceId { get; set; } = "";
+    [Id(2)] public string? AccessTokenProtected { get; set; }
+    [Id(3)] public string? RefreshTokenProtected { get; set; }
+    [Id(4)] public DateTimeOffset AccessExpiresAt { get; set; }
+    [Id(5)] public List<string> Scopes { get; set; } = [];
+    [Id(6)] public string? FhirPatientId { get; set; }
+    [Id(7)] public string? GrantId { get; set; }
+    [Id(8)] public string? FailureCode { get; set; }
+    [Id(9)] public string? FailureDescription { get; set; }
 }
 
 [GenerateSerializer, Alias("pc.PatientSessionState")]
@@ -61,6 +86,10 @@ public sealed class PatientSessionState
     [Id(15)] public string? ChosenSourceId { get; set; }
     /// <summary>Webhook events stored with the change that caused them, until they are in the outbox (see EventLog).</summary>
     [Id(16)] public List<Webhooks.PendingEvent> PendingEvents { get; set; } = [];
+    /// <summary>The state and callback that finished the session: the same callback again shows its outcome.</summary>
+    [Id(17)] public string? CompletedStateNonce { get; set; }
+    [Id(18)] public string? CompletedCallbackHash { get; set; }
+    [Id(19)] public CallbackFollowUp? FollowUp { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -77,12 +106,34 @@ public sealed partial class PatientSessionGrain(
     IOptions<PatientConnectOptions> options,
     TimeProvider timeProvider,
     ILogger<PatientSessionGrain> logger,
-    Webhooks.IEventOutbox outbox) : Grain, IPatientSessionGrain, IRemindable
+    Webhooks.IEventOutbox outbox,
+    Security.TokenProtector protector) : Grain, IPatientSessionGrain, IRemindable
 {
     // A crash between a status write and its outbox insert leaves the event pending in the stored state;
     // the expiry reminder is only removed after the flush, so it re-activates the grain to send it.
-    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
-        Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        if (S.FollowUp is not null)
+        {
+            // A callback recorded its outcome and its silo went away before the connection had it: any
+            // call that activates the session (the app polling it, the patient reloading) finishes it,
+            // off the caller's turn so a read is not held up by it.
+            this.RegisterGrainTimer(FinishFollowUpTimer, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    private async Task FinishFollowUpTimer(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FinishFollowUp();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Session {SessionId}: finishing the recorded callback failed ({Kind}); the reminder will retry", Id, e.GetType().Name);
+        }
+    }
 
     public const string ExpiryReminder = "expire";
 
@@ -98,8 +149,16 @@ public sealed partial class PatientSessionGrain(
 
     public async Task<SessionView> Create(CreateSession request)
     {
-        if (S.Exists) throw new InvalidOperationException($"Session {Id} already exists.");
-        var now = timeProvider.GetUtcNow();
+        if (S.Exists)
+        {
+            // The same create again (a retry after a lost answer): the session it made is the answer.
+            if (S.TenantId == request.TenantId && S.PatientId == request.PatientId && request.SessionId == Id)
+            {
+                return View(timeProvider.GetUtcNow());
+            }
+            throw new InvalidOperationException($"Session {Id} already exists.");
+        }
+        var now = request.CreatedAt ?? timeProvider.GetUtcNow();
         state.State = new PatientSessionState
         {
             TenantId = request.TenantId,
@@ -115,7 +174,7 @@ public sealed partial class PatientSessionGrain(
         await state.WriteStateAsync();
         // Registered after the write: if it failed, the session still never works past expires_at
         // (every entry point checks the time), only the expired status would be recorded late.
-        await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - now, TimeSpan.Zero), ReminderPeriod);
+        await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - timeProvider.GetUtcNow(), TimeSpan.Zero), ReminderPeriod);
         logger.LogInformation("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
         return View(now);
     }
@@ -192,55 +251,155 @@ public sealed partial class PatientSessionGrain(
 
     public async Task<CallbackOutcome> CompleteCallback(OAuthCallback callback)
     {
+        var nonce = S.Exists && OAuthState.SessionIdOf(callback.State) == Id ? NonceOf(callback.State) : null;
+        var callbackHash = HashOf(callback);
+        if (nonce is not null && S.CompletedStateNonce is { } completed && FixedTimeEquals(nonce, completed)
+            && S.CompletedCallbackHash is { } completedHash && FixedTimeEquals(callbackHash, completedHash))
+        {
+            // The callback that finished this session, again: a reload, or a retry of a call cut off by
+            // a silo loss. Finish what it left and send the patient where the first run did.
+            await FinishFollowUp();
+            return Outcome();
+        }
+
         var tx = S.Transaction;
-        var nonce = OAuthState.SessionIdOf(callback.State) == Id ? NonceOf(callback.State) : null;
-        if (!S.Exists || tx is null || tx.Used || nonce is null || !FixedTimeEquals(nonce, tx.StateNonce))
+        // A state is good for one callback: an unknown or tampered state, or a used one with another
+        // code (an attacker's, or a second consent with the same authorize URL), is refused.
+        if (tx is null || nonce is null || !FixedTimeEquals(nonce, tx.StateNonce)
+            || (tx.Used && !FixedTimeEquals(callbackHash, tx.CallbackHash ?? "")))
         {
             logger.LogWarning("Session {SessionId}: callback refused (unknown, replayed or tampered state)", Id);
             return new CallbackOutcome(null, "invalid_state",
                 "This sign-in response is not valid or was already used. Go back to the app and start again.");
         }
 
-        // Burn the state before anything reaches the token endpoint: a replayed callback racing this one,
-        // or arriving after a crash, must not get a second exchange.
-        tx.Used = true;
         var now = timeProvider.GetUtcNow();
-        if (EffectiveStatus(now) == SessionStatus.Expired)
+        if (S.Status == SessionStatus.Expired || (!tx.Used && EffectiveStatus(now) == SessionStatus.Expired))
         {
-            await Expire();
+            if (S.Status != SessionStatus.Expired)
+            {
+                tx.Used = true;
+                tx.CallbackHash = callbackHash;
+                await Expire();
+            }
             return new CallbackOutcome(ReturnLink(SessionStatus.Expired), "session_expired", "This link expired before the health system answered.");
         }
-        await state.WriteStateAsync();
 
-        var binding = new ConnectionBinding(S.TenantId!, S.PatientId, tx.SourceId);
         if (callback.Error is not null)
         {
             // The portal said no (or failed before asking): nothing about any connection changes.
             var error = ErrorCodePattern().IsMatch(callback.Error) ? callback.Error : "ehr_error";
             var description = callback.ErrorDescription is { } d ? Truncate(d, 500) : DefaultDescription(error);
-            await Complete(error, description, connectionId: null, connectionStatus: null);
-            return new CallbackOutcome(ReturnLink(S.Status), error, description);
+            await Complete(tx, callbackHash, error, description, connectionId: null, connectionStatus: null, followUp: null);
+            await FinishFollowUp();
+            return Outcome();
         }
 
-        TokenGrant grant;
+        // The connection id is reserved before the code is spent, and the state is burnt (with this
+        // callback's hash) before anything reaches the token endpoint: a racing replay or a crash
+        // cannot get a second exchange, while this same callback run again (retry, reload) can go on.
+        var firstRun = !tx.Used;
+        tx.ConnectionId ??= await Patient().GetOrAddConnectionId(tx.SourceId);
+        if (firstRun)
+        {
+            tx.Used = true;
+            tx.CallbackHash = callbackHash;
+            // The reminder comes back within minutes, not at expires_at, in case this silo is lost
+            // between the outcome and its follow-up; finishing the callback stops it again.
+            await Task.WhenAll(
+                state.WriteStateAsync(),
+                this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod));
+        }
+
+        CallbackFollowUp followUp;
         try
         {
-            grant = await Exchange(tx, callback.Code, now);
+            var grant = await Exchange(tx, callback.Code, now);
+            followUp = new CallbackFollowUp
+            {
+                ConnectionId = tx.ConnectionId,
+                SourceId = tx.SourceId,
+                AccessTokenProtected = protector.Protect(grant.AccessToken, FollowUpContext("access")),
+                RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, FollowUpContext("refresh")),
+                AccessExpiresAt = grant.AccessExpiresAt,
+                Scopes = [.. grant.Scopes],
+                FhirPatientId = grant.FhirPatientId,
+                GrantId = $"{Id}.{tx.StateNonce}",
+            };
+            await Complete(tx, callbackHash, null, null, tx.ConnectionId, ConnectionStatus.Active, followUp);
         }
         catch (SmartException e)
         {
             logger.LogWarning("Session {SessionId}: connecting {SourceId} failed: {Code}", Id, tx.SourceId, e.Code);
-            var failedId = await Patient().GetOrAddConnectionId(tx.SourceId);
-            await GrainFactory.GetGrain<IConnectionGrain>(failedId).Fail(binding, e.Code, e.Description);
-            await Complete("ehr_error", e.Description, failedId, ConnectionStatus.Failed);
-            return new CallbackOutcome(ReturnLink(S.Status), "ehr_error", e.Description);
+            followUp = new CallbackFollowUp
+            {
+                ConnectionId = tx.ConnectionId,
+                SourceId = tx.SourceId,
+                FailureCode = e.Code,
+                FailureDescription = e.Description,
+            };
+            await Complete(tx, callbackHash, "ehr_error", e.Description, tx.ConnectionId, ConnectionStatus.Failed, followUp);
         }
 
-        var connectionId = await Patient().GetOrAddConnectionId(tx.SourceId);
-        var connection = await GrainFactory.GetGrain<IConnectionGrain>(connectionId).Activate(binding, grant);
-        await Complete(null, null, connectionId, connection.Status);
-        return new CallbackOutcome(ReturnLink(S.Status), null, null);
+        try
+        {
+            await FinishFollowUp();
+        }
+        catch (Exception e)
+        {
+            // The outcome is stored; the reminder (within minutes) or the next call finishes the rest.
+            // The patient still goes back to the app with it.
+            logger.LogWarning("Session {SessionId}: connection follow-up failed ({Kind}); kept for the reminder", Id, e.GetType().Name);
+        }
+        return Outcome();
     }
+
+    /// <summary>
+    /// The recorded callback's remaining steps: the grant to the connection (applied once, by its id),
+    /// then the session's events and the patient's index. Each is idempotent, so any trigger may run it.
+    /// </summary>
+    private async Task FinishFollowUp()
+    {
+        if (S.FollowUp is { } followUp)
+        {
+            var binding = new ConnectionBinding(S.TenantId!, S.PatientId, followUp.SourceId);
+            var connection = GrainFactory.GetGrain<IConnectionGrain>(followUp.ConnectionId);
+            ConnectionView view;
+            if (followUp.FailureCode is { } code)
+            {
+                view = await connection.Fail(binding, code, followUp.FailureDescription ?? code);
+            }
+            else
+            {
+                view = await connection.Activate(binding, new TokenGrant(
+                    protector.Unprotect(followUp.AccessTokenProtected!, FollowUpContext("access")),
+                    followUp.RefreshTokenProtected is { } refresh ? protector.Unprotect(refresh, FollowUpContext("refresh")) : null,
+                    followUp.AccessExpiresAt,
+                    followUp.Scopes.ToArray(),
+                    followUp.FhirPatientId,
+                    followUp.GrantId));
+            }
+            // The connection holds the tokens now; the session keeps none.
+            S.FollowUp = null;
+            S.ConnectionStatus = view.Status;
+            await state.WriteStateAsync();
+        }
+        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        if (S.Status != SessionStatus.Open) await AfterStatusChange(S.Status);
+    }
+
+    /// <summary>Where the patient goes for this session's recorded outcome.</summary>
+    private CallbackOutcome Outcome() => S.Status switch
+    {
+        SessionStatus.Complete when S.Error is null => new(ReturnLink(S.Status), null, null),
+        SessionStatus.Expired => new(ReturnLink(S.Status), "session_expired", "This link expired before the health system answered."),
+        _ => new(ReturnLink(S.Status), S.Error, S.ErrorDescription),
+    };
+
+    private string FollowUpContext(string kind) => $"{Id}/callback-{kind}";
+
+    private static string HashOf(OAuthCallback callback) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{callback.Code}\n{callback.Error}")));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -262,11 +421,9 @@ public sealed partial class PatientSessionGrain(
             await Expire();
             return;
         }
-        // Already finished: a tick here means an earlier notification or unregistration failed; both
-        // are idempotent, so do them again.
-        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
-        await Patient().SessionChanged(Id, S.Status);
-        await StopReminder();
+        // Already finished: a tick here means a follow-up, a notification or the unregistration did not
+        // happen (a silo lost mid-callback); all are idempotent, so do them again.
+        await FinishFollowUp();
     }
 
     /// <summary>The code exchange and the id_token check; every failure becomes a SmartException.</summary>
@@ -331,7 +488,12 @@ public sealed partial class PatientSessionGrain(
         await AfterStatusChange(SessionStatus.Expired);
     }
 
-    private async Task Complete(string? error, string? description, string? connectionId, ConnectionStatus? connectionStatus)
+    /// <summary>
+    /// Records the callback's outcome in one write: the status, what the connection still has to be
+    /// told, the event, and the state and callback that got here (so the same callback again finds it).
+    /// </summary>
+    private async Task Complete(OAuthTransactionState tx, string callbackHash, string? error, string? description,
+        string? connectionId, ConnectionStatus? connectionStatus, CallbackFollowUp? followUp)
     {
         S.Status = SessionStatus.Complete;
         S.CompletedAt = timeProvider.GetUtcNow();
@@ -339,12 +501,14 @@ public sealed partial class PatientSessionGrain(
         S.ErrorDescription = description;
         S.ConnectionId = connectionId;
         S.ConnectionStatus = connectionStatus;
+        S.ChosenSourceId = tx.SourceId;
+        S.CompletedStateNonce = tx.StateNonce;
+        S.CompletedCallbackHash = callbackHash;
+        S.FollowUp = followUp;
         S.Transaction = null;
         S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionCompleted, S.TenantId!, View(S.CompletedAt.Value), S.CompletedAt.Value));
         await state.WriteStateAsync();
-        await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
-        await AfterStatusChange(SessionStatus.Complete);
     }
 
     /// <summary>
@@ -361,7 +525,7 @@ public sealed partial class PatientSessionGrain(
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Session {SessionId}: follow-up of the {Status} status failed; the reminder will retry", Id, status);
+            logger.LogWarning("Session {SessionId}: follow-up of the {Status} status failed ({Kind}); the reminder will retry", Id, status, e.GetType().Name);
         }
     }
 

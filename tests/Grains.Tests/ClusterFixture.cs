@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using PatientConnect.Grains.Resilience;
 
 [assembly: AssemblyFixture(typeof(PatientConnect.Grains.Tests.ClusterFixture))]
 // One cluster and one hand-moved clock for all tests: a test that moves time must not run beside one
@@ -98,6 +99,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton<TimeProvider>(SharedClock);
             silo.Services.AddPatientConnectGrains(SharedConfiguration!);
+            // The silo's own retry and database-outage filters, as in production, and the test's faults.
+            silo.AddPatientConnectResilience();
+            silo.AddIncomingGrainCallFilter<FaultInjection>();
         }
     }
 }

@@ -116,17 +116,93 @@ public sealed class ConnectFlowTests(ClusterFixture f)
     }
 
     [Fact]
-    public async Task Replayed_callback_is_refused_without_a_second_exchange()
+    public async Task Repeated_callback_shows_the_recorded_outcome_without_a_second_exchange()
     {
         var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
         var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
-        Assert.Null((await Session(session.Id).CompleteCallback(callback)).ErrorCode);
+        var first = await Session(session.Id).CompleteCallback(callback);
+        AssertSuccess(first);
         var exchanges = f.Ehr.TokenRequests.Count;
 
-        var replay = await Session(session.Id).CompleteCallback(callback);
+        // A reload of the callback URL, or a retry of a call whose answer was lost.
+        var repeat = await Session(session.Id).CompleteCallback(callback);
+        AssertSuccess(repeat);
+        Assert.Equal(first.RedirectUrl, repeat.RedirectUrl);
+        Assert.Equal("true", TestData.QueryOf(repeat.RedirectUrl!)["success"]);
+        Assert.Equal(exchanges, f.Ehr.TokenRequests.Count);
+    }
+
+    [Fact]
+    public async Task Used_state_with_another_code_is_refused_without_a_second_exchange()
+    {
+        var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
+        var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
+        AssertSuccess(await Session(session.Id).CompleteCallback(callback));
+        var exchanges = f.Ehr.TokenRequests.Count;
+
+        var replay = await Session(session.Id).CompleteCallback(callback with { Code = "another-code" });
         Assert.Equal("invalid_state", replay.ErrorCode);
         Assert.Null(replay.RedirectUrl);
         Assert.Equal(exchanges, f.Ehr.TokenRequests.Count);
+    }
+
+    [Fact]
+    public async Task Failure_between_code_exchange_and_connection_activation_is_finished_by_the_repeated_callback()
+    {
+        var patient = TestData.NewPatientId();
+        var session = await f.CreateSessionAsync(A, patient);
+        var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
+        CallbackOutcome first;
+        // The connection cannot be reached right after the code was exchanged (more failures than
+        // the silo's own retries absorb): the outcome is recorded, the activation is not.
+        using (FaultInjection.Fail("IConnectionGrain.Activate", 100))
+        {
+            first = await Session(session.Id).CompleteCallback(callback);
+        }
+        AssertSuccess(first);
+        var connectionId = TestData.QueryOf(first.RedirectUrl!)["connection_id"];
+        Assert.False(string.IsNullOrEmpty(connectionId));
+        var recorded = (await Session(session.Id).Get(A))!;
+        Assert.Equal(SessionStatus.Complete, recorded.Status);
+        Assert.Equal(connectionId, recorded.ConnectionId);
+        Assert.Null(await f.Grains.GetGrain<IConnectionGrain>(connectionId).Get(A));
+        var exchanges = f.Ehr.TokenRequests.Count;
+
+        var again = await Session(session.Id).CompleteCallback(callback);
+        AssertSuccess(again);
+        Assert.Equal(first.RedirectUrl, again.RedirectUrl);
+        var connection = (await f.Grains.GetGrain<IConnectionGrain>(connectionId).Get(A))!;
+        Assert.Equal(ConnectionStatus.Active, connection.Status);
+        Assert.Equal(exchanges, f.Ehr.TokenRequests.Count);
+        var listed = await f.Grains.GetGrain<IPatientGrain>(Ids.PatientKey(A, patient)).ListConnections();
+        Assert.Equal(connectionId, Assert.Single(listed).Id);
+    }
+
+    [Fact]
+    public async Task Failure_between_code_exchange_and_connection_activation_is_finished_when_the_session_activates_again()
+    {
+        var session = await f.CreateSessionAsync(A, TestData.NewPatientId());
+        var callback = await f.ApproveAsync(session.Id, f.SourceId("riverside"));
+        CallbackOutcome first;
+        using (FaultInjection.Fail("IConnectionGrain.Activate", 100))
+        {
+            first = await Session(session.Id).CompleteCallback(callback);
+        }
+        var connectionId = TestData.QueryOf(first.RedirectUrl!)["connection_id"];
+        Assert.Null(await f.Grains.GetGrain<IConnectionGrain>(connectionId).Get(A));
+
+        // As after a silo loss: the activation is gone; the app polling the session brings it back.
+        await f.Grains.GetGrain<IPatientSessionGrain>(session.Id).Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        ConnectionView? connection = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.Equal(SessionStatus.Complete, (await Session(session.Id).Get(A))!.Status);
+            connection = await f.Grains.GetGrain<IConnectionGrain>(connectionId).Get(A);
+            if (connection is not null) break;
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(ConnectionStatus.Active, connection?.Status);
     }
 
     [Fact]
