@@ -36,22 +36,30 @@ public sealed class CallbackSecurityTests(ServiceProcesses services) : EndToEndT
     }
 
     [Fact]
-    public async Task Replayed_callback_is_refused_and_changes_nothing()
+    public async Task Repeated_callback_after_success_lands_on_return_url_with_the_same_connection_and_changes_nothing()
     {
         var patient = NewPatientId("replay");
         var session = await Flow.CreateSessionAsync(patient, await Flow.SourceIdAsync("riverside"));
         var callback = await Flow.ConsentAsync(await Flow.OpenDirectAsync(session.Str("url")!));
+        string? connectionId;
         using (var first = await Flow.CallbackAsync(callback))
         {
-            Assert.Equal("true", (await Flow.ReturnParametersAsync(first))["success"]);
+            var result = await Flow.ReturnParametersAsync(first);
+            Assert.Equal("true", result["success"]);
+            connectionId = result["connection_id"];
         }
         var completed = await Flow.GetSessionAsync(session.Str("id")!);
+        var connection = await Flow.GetConnectionAsync(connectionId!);
 
+        // The patient reloads the callback page (or the browser retries it): back to the app, same outcome.
         using var replay = await Flow.CallbackAsync(callback);
-        await AssertRefusedAsync(replay, "the same callback twice");
+        var again = await Flow.ReturnParametersAsync(replay);
+        Assert.Equal("true", again["success"]);
+        Assert.Equal(connectionId, again["connection_id"]);
 
         var after = await Flow.GetSessionAsync(session.Str("id")!);
         Assert.Equal(completed.ToJsonString(), after.ToJsonString());
+        Assert.Equal(connection.Str("connected_at"), (await Flow.GetConnectionAsync(connectionId!)).Str("connected_at"));
         Assert.Single((await Json.GetAsync(ApiA, $"v1/patients/{patient}/connections"))["data"]!.AsArray());
     }
 
