@@ -119,7 +119,9 @@ stop_children() {
   # Api first so no request lands on a silo that is leaving, then silos, then the sandbox.
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null; done
-  for _ in $(seq 1 100); do
+  # Silos leave the cluster gracefully on SIGTERM (in-flight calls and webhook deliveries finish,
+  # grains deactivate, the membership row says so): give them the time the silo allows itself.
+  for _ in $(seq 1 350); do
     local alive=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break

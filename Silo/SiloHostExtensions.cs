@@ -5,6 +5,7 @@ using PatientConnect.Grains.Resilience;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
+using PatientConnect.Silo.Logging;
 using PatientConnect.Silo.Tenants;
 
 namespace PatientConnect.Silo;
@@ -25,6 +26,7 @@ public static class SiloHostExtensions
         var configuration = builder.Configuration;
 
         builder.Services.AddPatientConnectGrains(configuration);
+        builder.Logging.AddRateLimit();
 
         builder.UseOrleans(silo =>
         {

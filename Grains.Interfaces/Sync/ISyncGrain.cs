@@ -11,7 +11,7 @@ namespace PatientConnect.Sync;
 public interface ISyncGrain : IGrainWithStringKey
 {
     /// <summary>Starts a sync run unless one is running (then the call is a no-op and returns its view).</summary>
-    [Alias("Start")] Task<SyncView> Start(SyncMode mode);
+    [Alias("Start"), Retryable] Task<SyncView> Start(SyncMode mode);
 
     [ReadOnly, Alias("GetProgress"), Retryable] Task<SyncView> GetProgress();
 

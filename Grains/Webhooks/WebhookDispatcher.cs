@@ -174,7 +174,9 @@ public sealed class WebhookDispatcher(
         {
             Interlocked.Increment(ref _inFlight);
             _inFlightPerEndpoint.AddOrUpdate(claim.EndpointId, 1, (_, n) => n + 1);
-            _ = Task.Run(() => DeliverAsync(claim, cancellationToken), CancellationToken.None);
+            // Not the stopping token: a delivery already on its way finishes (it has its own timeout)
+            // and is recorded when the silo is asked to stop; see StopAsync.
+            _ = Task.Run(() => DeliverAsync(claim, CancellationToken.None), CancellationToken.None);
         }
         return claims.Count;
     }
@@ -277,6 +279,19 @@ public sealed class WebhookDispatcher(
         var exponential = O.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30));
         var capped = Math.Min(exponential, O.RetryMaxDelay.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
+    }
+
+    /// <summary>
+    /// A rolling restart stops claiming new deliveries at once, then lets those in flight finish and be
+    /// recorded, so the receiver is not sent them again by another silo after their lease lapses.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        while (Volatile.Read(ref _inFlight) > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        }
     }
 
     public override void Dispose()
