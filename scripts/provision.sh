@@ -5,7 +5,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="$ROOT/.data"
+# A second stack (./chaos.sh) keeps its own Postgres: PATIENTCONNECT_DATA_DIR and PATIENTCONNECT_PG_PORT.
+DATA="${PATIENTCONNECT_DATA_DIR:-$ROOT/.data}"
 PG_PORT="${PATIENTCONNECT_PG_PORT:-55432}"
 PG_USER=patientconnect
 PG_PASSWORD=patientconnect

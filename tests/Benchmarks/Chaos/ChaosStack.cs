@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace PatientConnect.Benchmarks.Chaos;
+
+/// <summary>
+/// Sandbox, three silos and the Api from the Release dlls on free 127.0.0.1 ports, on a database of
+/// its own in the chaos Postgres. Silos can be killed (SIGKILL), stopped (SIGTERM) and started again
+/// on their ports; the bytes each silo writes to its logs are counted.
+/// </summary>
+public sealed class ChaosStack : IAsyncDisposable
+{
+    public const string Tenant = "chaos";
+    private readonly List<Process> _others = [];
+    private readonly Process?[] _silos;
+    private readonly long[] _siloLogBytes;
+    private readonly int[] _siloPorts;
+    private readonly int[] _gatewayPorts;
+    private readonly string _admin;
+    private readonly string _database;
+    private readonly string _tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public string ConnectionString { get; }
+    public string ApiKey { get; } = "pc_chaos_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    public Uri Api { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
+    public Uri Sandbox { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
+    public int SiloCount => _silos.Length;
+
+    private ChaosStack(string admin, string database, int silos)
+    {
+        _admin = admin;
+        _database = database;
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 50 }.ConnectionString;
+        _silos = new Process?[silos];
+        _siloLogBytes = new long[silos];
+        _siloPorts = [.. Enumerable.Range(0, silos).Select(_ => SandboxPagesBenchmark.FreePort())];
+        _gatewayPorts = [.. Enumerable.Range(0, silos).Select(_ => SandboxPagesBenchmark.FreePort())];
+    }
+
+    public static async Task<ChaosStack> StartAsync(string adminConnectionString, int silos)
+    {
+        var database = "pc_chaos_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var stack = new ChaosStack(adminConnectionString, database, silos);
+        try
+        {
+            _ = stack.Start("sandbox", "SandboxEhr", "SandboxEhr.dll", ["--urls", stack.Sandbox.ToString().TrimEnd('/')], [], null);
+            var migrate = stack.Start("migrate", "Silo", "PatientConnect.Silo.dll", ["--migrate-only"], stack.SiloEnvironment(0), null);
+            await migrate.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            if (migrate.ExitCode != 0) throw new InvalidOperationException("Silo --migrate-only failed.");
+            for (var i = 0; i < silos; i++) stack.StartSilo(i);
+            await WaitAsync(new Uri(stack.Sandbox, "hospitals"), TimeSpan.FromSeconds(60));
+            _ = stack.Start("api", "Api", "PatientConnect.Api.dll", ["--urls", stack.Api.ToString().TrimEnd('/')], stack.CommonEnvironment(), null);
+            await stack.WaitForActiveSilosAsync(silos, TimeSpan.FromSeconds(90));
+            await WaitAsync(new Uri(stack.Api, "health/ready"), TimeSpan.FromSeconds(90));
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    public string FhirBase(string hospital) => new Uri(Sandbox, $"hospitals/{hospital}/fhir").ToString();
+
+    public void StartSilo(int index)
+    {
+        if (_silos[index] is { HasExited: false }) throw new InvalidOperationException($"silo {index} is running");
+        _silos[index]?.Dispose();
+        _silos[index] = Start($"silo{index}", "Silo", "PatientConnect.Silo.dll", [], SiloEnvironment(index), index);
+    }
+
+    public void KillSilo(int index) => _silos[index]?.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM, as an orchestrator asks a silo to leave; waits for it to exit.</summary>
+    public async Task StopSiloAsync(int index, TimeSpan timeout)
+    {
+        var process = _silos[index] ?? throw new InvalidOperationException($"silo {index} is not running");
+        if (kill(process.Id, 15) != 0) throw new InvalidOperationException($"SIGTERM to silo {index} failed");
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    public long SiloLogBytes => Enumerable.Range(0, _siloLogBytes.Length).Sum(i => Interlocked.Read(ref _siloLogBytes[i]));
+
+    /// <summary>Active silos in the membership table.</summary>
+    public async Task<int> ActiveSilosAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = @d AND status = 3", connection);
+        command.Parameters.AddWithValue("d", _database);
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
+    public async Task WaitForActiveSilosAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await ActiveSilosAsync() == count) return;
+            }
+            catch (NpgsqlException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{count} active silos not reached in {timeout}");
+    }
+
+    public static async Task WaitAsync(Uri url, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{url} not ready in {timeout}");
+    }
+
+    private Dictionary<string, string> CommonEnvironment() => new()
+    {
+        ["ConnectionStrings__Postgres"] = ConnectionString,
+        ["Orleans__ClusterId"] = _database,
+        ["Orleans__ServiceId"] = _database,
+        ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
+        ["PatientConnect__AllowLoopbackHttp"] = "true",
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    };
+
+    private Dictionary<string, string> SiloEnvironment(int index)
+    {
+        var env = CommonEnvironment();
+        env["Orleans__SiloPort"] = _siloPorts[index].ToString();
+        env["Orleans__GatewayPort"] = _gatewayPorts[index].ToString();
+        env["PatientConnect__TokenEncryptionKey"] = _tokenKey;
+        env["PatientConnect__Tenants__0__Id"] = Tenant;
+        env["PatientConnect__Tenants__0__ApiKeys__0"] = ApiKey;
+        // Connect flows here measure the connect path; syncs are started explicitly where wanted.
+        env["PatientConnect__Refresh__StartSyncOnActivate"] = "false";
+        env["PatientConnect__Webhooks__PollInterval"] = "00:00:00.200";
+        string[] hospitals = ["riverside", "lakeside", "summit"];
+        string[] vendors = ["epic", "cerner", "payer"];
+        for (var i = 0; i < hospitals.Length; i++)
+        {
+            var prefix = $"Directory__Sources__{i}__";
+            env[prefix + "Name"] = hospitals[i];
+            env[prefix + "Vendor"] = vendors[i];
+            env[prefix + "FhirBaseUrl"] = FhirBase(hospitals[i]);
+            env[prefix + "ClientId"] = "sandbox-public";
+            env[prefix + "AuthMethod"] = "none";
+        }
+        return env;
+    }
+
+    private Process Start(string name, string project, string file, string[] args, Dictionary<string, string> env, int? siloIndex)
+    {
+        var dll = Dll(project, file);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in env) info.Environment[key] = value;
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
+        var logDir = Environment.GetEnvironmentVariable("CHAOS_LOG_DIR");
+        StreamWriter? log = logDir is null ? null : new StreamWriter(Path.Combine(logDir, $"{name}.log"), append: true) { AutoFlush = true };
+        void Line(string? data)
+        {
+            if (data is null) return;
+            if (siloIndex is { } i) Interlocked.Add(ref _siloLogBytes[i], data.Length + 1);
+            lock (process) log?.WriteLine(data);
+        }
+        process.OutputDataReceived += (_, e) => Line(e.Data);
+        process.ErrorDataReceived += (_, e) => Line(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (siloIndex is null) _others.Add(process);
+        return process;
+    }
+
+    private static string Dll(string project, string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
+            var path = Path.Combine(dir.FullName, project, "bin", "Release", "net10.0", file);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: dotnet build Orleans.sln -c Release");
+            return path;
+        }
+        throw new DirectoryNotFoundException("Orleans.sln not found above the benchmark.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _silos.Concat(_others).Reverse())
+        {
+            if (process is null) continue;
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await using var admin = new NpgsqlConnection(_admin);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException e)
+        {
+            Console.Error.WriteLine($"could not drop {_database}: {e.Message}");
+        }
+    }
+}
