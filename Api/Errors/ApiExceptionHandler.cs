@@ -35,7 +35,13 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
             case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
                 // The client went away; nobody reads the answer.
                 return true;
-            case ServiceUnavailableException:
+            case OperationCanceledException:
+                // Not the client's: the cluster gave up placing the grain (its silo was being replaced).
+                LogClusterUnavailable(logger, httpContext.Request.Path, exception.GetType().Name);
+                httpContext.Response.Headers.RetryAfter = "1";
+                result = Unavailable();
+                break;
+            case not null when ClusterCallRetryFilter.FindDatabaseUnavailable(exception) is not null:
                 // The database is away: expected during an outage, so one line without a stack trace
                 // (an outage of 15 s under load must not write megabytes of log).
                 LogDatabaseUnavailable(logger, httpContext.Request.Path);

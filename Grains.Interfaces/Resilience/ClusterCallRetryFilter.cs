@@ -73,9 +73,23 @@ public sealed partial class ClusterCallRetryFilter(ILogger<ClusterCallRetryFilte
     {
         SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
             or GatewayTooBusyException or TimeoutException or ServiceUnavailableException => true,
+        // "Message expired before placement could complete": the grain's silo was being replaced.
+        // Our calls carry no cancellation token of their own, so a cancellation here is the cluster's.
+        OperationCanceledException => true,
         AggregateException { InnerExceptions: [var inner] } => IsTransient(inner),
-        _ => false,
+        // Orleans wraps a grain's failed activation (its state could not be read) around the cause.
+        _ => FindDatabaseUnavailable(exception) is not null,
     };
+
+    /// <summary>The <see cref="ServiceUnavailableException"/> in <paramref name="exception"/>'s chain, if any.</summary>
+    public static ServiceUnavailableException? FindDatabaseUnavailable(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is ServiceUnavailableException unavailable) return unavailable;
+        }
+        return null;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Interface}.{Method}: attempt {Attempt} failed ({Reason}); retrying")]
     private static partial void LogRetry(ILogger logger, string @interface, string method, int attempt, string reason);
