@@ -41,7 +41,7 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                 httpContext.Response.Headers.RetryAfter = "1";
                 result = Unavailable();
                 break;
-            case not null when ClusterCallRetryFilter.FindDatabaseUnavailable(exception) is not null:
+            case Exception when ClusterCallRetryFilter.FindDatabaseUnavailable(exception) is not null:
                 // The database is away: expected during an outage, so one line without a stack trace
                 // (an outage of 15 s under load must not write megabytes of log).
                 LogDatabaseUnavailable(logger, httpContext.Request.Path);

@@ -9,11 +9,16 @@ namespace PatientConnect.Grains.Tests;
 public sealed class FaultInjection : IIncomingGrainCallFilter
 {
     private static readonly Dictionary<string, int> Remaining = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, Func<Exception>> Exceptions = new(StringComparer.Ordinal);
 
-    /// <summary>The next <paramref name="times"/> calls of <c>Interface.Method</c> throw.</summary>
-    public static IDisposable Fail(string interfaceMethod, int times)
+    /// <summary>The next <paramref name="times"/> calls of <c>Interface.Method</c> throw (by default an InvalidOperationException).</summary>
+    public static IDisposable Fail(string interfaceMethod, int times, Func<Exception>? exception = null)
     {
-        lock (Remaining) Remaining[interfaceMethod] = times;
+        lock (Remaining)
+        {
+            Remaining[interfaceMethod] = times;
+            if (exception is not null) Exceptions[interfaceMethod] = exception;
+        }
         return new Reset(interfaceMethod);
     }
 
@@ -25,7 +30,7 @@ public sealed class FaultInjection : IIncomingGrainCallFilter
             if (Remaining.TryGetValue(name, out var left) && left > 0)
             {
                 Remaining[name] = left - 1;
-                throw new InvalidOperationException($"Injected failure of {name}.");
+                throw Exceptions.TryGetValue(name, out var make) ? make() : new InvalidOperationException($"Injected failure of {name}.");
             }
         }
         return context.Invoke();
@@ -35,7 +40,11 @@ public sealed class FaultInjection : IIncomingGrainCallFilter
     {
         public void Dispose()
         {
-            lock (Remaining) Remaining.Remove(name);
+            lock (Remaining)
+            {
+                Remaining.Remove(name);
+                Exceptions.Remove(name);
+            }
         }
     }
 }
