@@ -59,6 +59,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         var builder = new TestClusterBuilder { Options = { InitialSilosCount = 1 } };
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -89,6 +90,13 @@ public sealed class ClusterFixture : IAsyncLifetime
             await Cluster.DisposeAsync();
         }
         if (Ehr is not null) await Ehr.DisposeAsync();
+    }
+
+    /// <summary>The test's client retries [Retryable] calls like the Api's client does.</summary>
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddOutgoingGrainCallFilter<PatientConnect.Resilience.ClusterCallRetryFilter>();
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator
