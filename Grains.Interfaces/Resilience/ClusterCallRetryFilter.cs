@@ -24,6 +24,12 @@ public sealed partial class ClusterCallRetryFilter(ILogger<ClusterCallRetryFilte
     /// <summary>No attempt starts later than this after the first one.</summary>
     public static TimeSpan Budget { get; set; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>
+    /// The database being away gets a shorter budget: a blip is ridden out, an outage is answered 503
+    /// promptly (the caller's own retry after Retry-After beats holding every request for 8 s).
+    /// </summary>
+    public static TimeSpan DatabaseBudget { get; set; } = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(1);
     private static readonly ConcurrentDictionary<MethodInfo, bool> RetryableMethods = new();
@@ -50,7 +56,8 @@ public sealed partial class ClusterCallRetryFilter(ILogger<ClusterCallRetryFilte
             {
                 failure = e;
             }
-            if (failure is null || !IsTransient(failure) || System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay > Budget)
+            var budget = FindDatabaseUnavailable(failure) is null ? Budget : DatabaseBudget;
+            if (failure is null || !IsTransient(failure) || System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay > budget)
             {
                 if (failure is not null && context.Response?.Exception is null) throw failure;
                 return;

@@ -125,6 +125,8 @@ public static class ChaosBenchmark
         await Task.Delay(TimeSpan.FromSeconds(15));
         await Shell(start);
         var upAt = Stopwatch.StartNew();
+        // This process's own pooled connections died with the server.
+        NpgsqlConnection.ClearAllPools();
         await ChaosStack.WaitAsync(new Uri(stack.Api, "health/ready"), TimeSpan.FromSeconds(60));
         var readyAfter = upAt.Elapsed;
         var logGrowth = stack.SiloLogBytes - logBefore;
