@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans.Configuration;
 
 namespace PatientConnect.Benchmarks.Chaos;
 
@@ -120,6 +124,42 @@ public sealed class ChaosStack : IAsyncDisposable
         throw new TimeoutException($"{count} active silos not reached in {timeout}");
     }
 
+    private IHost? _client;
+
+    /// <summary>
+    /// Which silo (by index) hosts the activation of the grain whose id contains <paramref name="key"/>,
+    /// asked of Orleans' management grain; null when none is active.
+    /// </summary>
+    public async Task<int?> SiloHostingAsync(string key)
+    {
+        if (_client is null)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.UseOrleansClient(client =>
+            {
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = ConnectionString;
+                });
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = _database;
+                    o.ServiceId = _database;
+                });
+            });
+            _client = builder.Build();
+            await _client.StartAsync();
+        }
+        var management = _client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var statistics = await management.GetDetailedGrainStatistics();
+        var hit = statistics.FirstOrDefault(s => s.GrainId.ToString().Contains(key, StringComparison.Ordinal));
+        if (hit is null) return null;
+        var index = Array.IndexOf(_siloPorts, hit.SiloAddress.Endpoint.Port);
+        return index >= 0 ? index : null;
+    }
+
     public static async Task WaitAsync(Uri url, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -219,6 +259,18 @@ public sealed class ChaosStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_client is not null)
+        {
+            try
+            {
+                await _client.StopAsync();
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"stopping the management client: {e.Message}");
+            }
+            _client.Dispose();
+        }
         foreach (var process in _silos.Concat(_others).Reverse())
         {
             if (process is null) continue;
