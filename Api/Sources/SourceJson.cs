@@ -4,7 +4,8 @@ namespace PatientConnect.Api.Sources;
 
 /// <summary>
 /// A directory entry as CONTRACT.md lists it, plus whether it can be connected today and, in search
-/// results, which other name of the source the query matched (<c>matched_name</c>, else null).
+/// results, which other name of the source the query matched (<c>matched_name</c>, else null), and
+/// the patient portal's own name when known (<c>portal_name</c>).
 /// </summary>
 public sealed record SourceJson(
     string Id,
@@ -17,9 +18,10 @@ public sealed record SourceJson(
     string? LogoUrl,
     string? PortalUrl,
     bool Connectable,
-    string? MatchedName)
+    string? MatchedName,
+    string? PortalName)
 {
     public static SourceJson From(SourceView view) => new(
         view.Id, view.Name, view.Vendor, view.FhirBaseUrl, view.City, view.State, view.Zip,
-        view.LogoUrl, view.PortalUrl, view.Connectable, view.MatchedName);
+        view.LogoUrl, view.PortalUrl, view.Connectable, view.MatchedName, view.PortalName);
 }
