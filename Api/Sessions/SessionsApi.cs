@@ -54,7 +54,8 @@ public static class SessionsApi
                     request.SourceId,
                     request.RecommendedSourceIds,
                     TimeSpan.FromSeconds(request.ExpiresIn),
-                    request.MetadataJson));
+                    request.MetadataJson,
+                    request.Hints));
 
             if (result.Session is null)
             {
@@ -81,5 +82,8 @@ public static class SessionsApi
         string? SourceId,
         IReadOnlyList<string>? RecommendedSourceIds,
         int? ExpiresIn,
-        System.Text.Json.JsonElement? Metadata);
+        System.Text.Json.JsonElement? Metadata,
+        string? PatientZip,
+        string? PatientState,
+        string? Locale);
 }

@@ -12,4 +12,5 @@ public sealed record CreateSession(
     [property: Id(3)] string? SourceId,
     [property: Id(4)] IReadOnlyList<string> RecommendedSourceIds,
     [property: Id(5)] TimeSpan ExpiresIn,
-    [property: Id(6)] string MetadataJson);
+    [property: Id(6)] string MetadataJson,
+    [property: Id(7)] PatientHints? Hints = null);

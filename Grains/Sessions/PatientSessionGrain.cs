@@ -61,6 +61,8 @@ public sealed class PatientSessionState
     [Id(15)] public string? ChosenSourceId { get; set; }
     /// <summary>Webhook events stored with the change that caused them, until they are in the outbox (see EventLog).</summary>
     [Id(16)] public List<Webhooks.PendingEvent> PendingEvents { get; set; } = [];
+    /// <summary>The app's optional hints for the hosted page, passed through to it as given.</summary>
+    [Id(30)] public PatientHints? Hints { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -111,6 +113,7 @@ public sealed partial class PatientSessionGrain(
             CreatedAt = now,
             ExpiresAt = now + request.ExpiresIn,
             Status = SessionStatus.Open,
+            Hints = request.Hints,
         };
         await state.WriteStateAsync();
         // Registered after the write: if it failed, the session still never works past expires_at
@@ -127,7 +130,7 @@ public sealed partial class PatientSessionGrain(
     {
         if (!S.Exists) return Task.FromResult<ConnectPage?>(null);
         var status = EffectiveStatus(timeProvider.GetUtcNow());
-        return Task.FromResult<ConnectPage?>(new ConnectPage(Id, status, S.SourceId, S.RecommendedSourceIds.ToArray(), ReturnLink(status), S.ExpiresAt));
+        return Task.FromResult<ConnectPage?>(new ConnectPage(Id, status, S.SourceId, S.RecommendedSourceIds.ToArray(), ReturnLink(status), S.ExpiresAt, S.Hints));
     }
 
     public async Task<ConnectStep> BeginConnect(string sourceId)
