@@ -40,7 +40,7 @@ public static class ConnectApi
         }
 
         var settings = HostedPageSettings.From(configuration);
-        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings, withRecommended: true);
+        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings);
         return Html(http, StatusCodes.Status200OK, ConnectHtml.SearchPage(text, sessionId, view, page.ReturnLink, settings.Logos), settings.Logos);
     }
 
@@ -55,7 +55,7 @@ public static class ConnectApi
         if (Closed(page, time, text) is { } closed) return closed(http);
 
         var settings = HostedPageSettings.From(configuration);
-        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings, withRecommended: false);
+        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings);
         return Html(http, StatusCodes.Status200OK, ConnectHtml.ResultsFragment(text, sessionId, view, settings.Logos), settings.Logos);
     }
 

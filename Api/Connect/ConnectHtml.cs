@@ -64,13 +64,6 @@ public static class ConnectHtml
             .Append(Attr(view.Query ?? "")).Append("\">");
         body.Append("<button type=\"submit\" id=\"search\">").Append(Text(t.SearchButton)).Append("</button></div></form>");
 
-        if (view.Recommended.Count > 0)
-        {
-            body.Append("<section aria-labelledby=\"recommended-title\"><h2 id=\"recommended-title\">").Append(Text(t.Suggested)).Append("</h2>");
-            SourceList(body, t, sessionId, "recommended", view.Recommended, logos);
-            body.Append("</section>");
-        }
-
         // The results live in one region that search-as-you-type (connect.js) refills from
         // ResultsFragment; without JavaScript the form above does the same by reloading the page.
         body.Append("<div id=\"results-region\" aria-live=\"polite\">");
@@ -98,6 +91,12 @@ public static class ConnectHtml
     {
         if (string.IsNullOrEmpty(view.Query))
         {
+            if (view.Recommended.Count > 0)
+            {
+                body.Append("<section aria-labelledby=\"recommended-title\"><h2 id=\"recommended-title\">").Append(Text(t.Suggested)).Append("</h2>");
+                SourceList(body, t, sessionId, "recommended", view.Recommended, logos);
+                body.Append("</section>");
+            }
             if (view.Near.Count > 0)
             {
                 body.Append("<section aria-labelledby=\"near-title\"><h2 id=\"near-title\">").Append(Text(t.NearYou)).Append("</h2>");

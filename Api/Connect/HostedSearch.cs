@@ -4,7 +4,8 @@ using PatientConnect.Sources;
 namespace PatientConnect.Api.Connect;
 
 /// <summary>
-/// What the search page lists for a query. With words typed: the directory's best matches. With none,
+/// What the search page lists for a query. With words typed: the directory's best matches, the app's
+/// recommended ones among them first. With none,
 /// never the directory A to Z: the app's recommended sources, then sources near the patient when the
 /// app said where they live, then every source a patient can connect when they fit on one page (a
 /// small deployment, the development set-up), and otherwise a prompt to type.
@@ -15,21 +16,27 @@ public static class HostedSearch
     public const int NearbyCount = 10;
 
     public static async Task<SearchView> ViewAsync(
-        ISourceDirectoryGrain directory, ConnectPage page, string? query, string? cursor, HostedPageSettings settings, bool withRecommended)
+        ISourceDirectoryGrain directory, ConnectPage page, string? query, string? cursor, HostedPageSettings settings)
     {
         var firstPage = cursor is null;
+        if (query is not null)
+        {
+            // Typed words: the matches alone, the app's recommended ones among them first.
+            var results = await SearchAsync(directory, new SourceQuery(query, null, null, null, null, ResultsPerPage, cursor, settings.ConnectableOnly));
+            var data = results.Data;
+            if (firstPage && page.RecommendedSourceIds.Count > 0)
+            {
+                var wanted = page.RecommendedSourceIds.ToHashSet(StringComparer.Ordinal);
+                data = [.. data.Where(s => wanted.Contains(s.Id)), .. data.Where(s => !wanted.Contains(s.Id))];
+            }
+            return new SearchView(query, [], [], data, results.NextCursor, Prompt: false);
+        }
+
         var recommended = firstPage && page.RecommendedSourceIds.Count > 0
             ? (await directory.GetMany(page.RecommendedSourceIds)).Where(s => s.Connectable || !settings.ConnectableOnly).ToList()
             : [];
-        // Recommended sources are shown once, at the top (the results fragment leaves them where they are).
+        // Each source is shown once: recommended at the top, then nearby, then the rest.
         var shown = recommended.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-        if (!firstPage) shown.Clear();
-
-        if (query is not null)
-        {
-            var results = await SearchAsync(directory, new SourceQuery(query, null, null, null, null, ResultsPerPage, cursor, settings.ConnectableOnly));
-            return new SearchView(query, withRecommended ? recommended : [], [], Without(results.Data, shown), results.NextCursor, Prompt: false);
-        }
 
         var near = firstPage ? await NearAsync(directory, page.Hints, settings) : [];
         near = Without(near, shown);
@@ -48,7 +55,7 @@ public static class HostedSearch
             }
         }
         var prompt = available.Count == 0;
-        return new SearchView(null, withRecommended ? recommended : [], near, available, next, prompt);
+        return new SearchView(null, recommended, near, available, next, prompt);
     }
 
     /// <summary>Sources in the patient's ZIP area (its first three digits), else in their state.</summary>
