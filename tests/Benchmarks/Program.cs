@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["refresh"] = RefreshBenchmark.RunAsync,
     ["sync"] = SyncBenchmark.RunAsync,
     ["directory"] = DirectoryBenchmark.RunAsync,
+    ["hosted-typing"] = HostedTypingBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
