@@ -18,7 +18,7 @@ public static class Lookalikes
     ];
 
     /// <summary>For each entry, the line that sets it apart from same-named entries on the list; null when its name is unique
-    /// there, or when its place (shown anyway) already does.</summary>
+    /// there, or when its place or portal (each shown on its own line anyway) already does.</summary>
     public static IReadOnlyList<string?> Details(IReadOnlyList<SourceView> sources)
     {
         var details = new string?[sources.Count];
@@ -40,8 +40,8 @@ public static class Lookalikes
             }
             foreach (var i in members)
             {
-                // The place has its own line already; the others join on one.
-                var parts = chosen.Where(c => c != 0).Select(c => Facts[c](sources[i])).Where(v => v.Length > 0).ToList();
+                // The place and the portal have their own lines already; the others join on one.
+                var parts = chosen.Where(c => c > 1).Select(c => Facts[c](sources[i])).Where(v => v.Length > 0).ToList();
                 details[i] = parts.Count > 0 ? string.Join(" · ", parts) : null;
             }
         }

@@ -44,8 +44,8 @@ public sealed partial class HostedPageRenderingTests(ShippedDirectory shipped)
             new(Ids.SourceIdFor(url), "Northwell", vendor, url, city, state, null, null, null, true, PortalName: portal);
         // Places differ: the place line already tells them apart.
         Assert.Equal([null, null], Lookalikes.Details([Entry("https://a.example.org/fhir", "Albany", "NY"), Entry("https://b.example.org/fhir", "Troy", "NY")]));
-        // Same place, different portals: the portal.
-        Assert.Equal(["MyChart", "FollowMyHealth"], Lookalikes.Details([Entry("https://a.example.org/fhir", portal: "MyChart"), Entry("https://b.example.org/fhir", portal: "FollowMyHealth")]));
+        // Same place, different portals: the portal line does it.
+        Assert.Equal([null, null], Lookalikes.Details([Entry("https://a.example.org/fhir", portal: "MyChart"), Entry("https://b.example.org/fhir", portal: "FollowMyHealth")]));
         // Nothing but the server: its host, or host and path when they share the host.
         Assert.Equal(["a.example.org", "b.example.org"], Lookalikes.Details([Entry("https://a.example.org/fhir"), Entry("https://b.example.org/fhir")]));
         Assert.Equal(["a.example.org/one/fhir", "a.example.org/two/fhir"], Lookalikes.Details([Entry("https://a.example.org/one/fhir"), Entry("https://a.example.org/two/fhir")]));

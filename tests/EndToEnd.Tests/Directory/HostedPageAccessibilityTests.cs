@@ -6,13 +6,40 @@ using PatientConnect.EndToEnd.Tests.Infrastructure;
 namespace PatientConnect.EndToEnd.Tests.SourceDirectory;
 
 /// <summary>
+/// The service with what the development set-up's directory has (config/sources.sandbox.json): a
+/// portal name and a logo served from our origin for each sandbox hospital; plus a second "Summit
+/// Health Plan" in the same city under another portal, the lookalike a patient must tell apart.
+/// </summary>
+public sealed class BrandedServices : ServiceProcesses
+{
+    protected override void AddSiloEnvironment(Dictionary<string, string> env)
+    {
+        string[] hospitals = ["riverside", "lakeside", "summit"];
+        string[] portals = ["RiverChart", "Lakeside HealtheLife", "Summit Member Portal"];
+        for (var i = 0; i < hospitals.Length; i++)
+        {
+            env[$"Directory__Sources__{i}__PortalName"] = portals[i];
+            env[$"Directory__Sources__{i}__LogoUrl"] = $"/connect/assets/logos/{hospitals[i]}.svg";
+        }
+        env["Directory__Sources__10__Name"] = "Summit Health Plan";
+        env["Directory__Sources__10__Vendor"] = "payer";
+        env["Directory__Sources__10__FhirBaseUrl"] = FhirBase("summit-medicare");
+        env["Directory__Sources__10__City"] = "Hartford";
+        env["Directory__Sources__10__State"] = "CT";
+        env["Directory__Sources__10__Zip"] = "06103";
+        env["Directory__Sources__10__PortalName"] = "Summit Medicare Advantage";
+        env["Directory__Sources__10__ClientId"] = "sandbox-public";
+    }
+}
+
+/// <summary>
 /// Every patient page in real Chromium, in English and Spanish, at a phone's width and a desktop's:
 /// axe-core finds no serious or critical violation, and a screenshot of each is saved for review
 /// (in <c>.data/screenshots</c>, or <c>PATIENTCONNECT_SCREENSHOTS</c>). A keyboard alone finds and
 /// chooses a hospital.
 /// </summary>
-public sealed class HostedPageAccessibilityTests(ServiceProcesses services, BrowserFixture browser)
-    : EndToEndTest(services), IClassFixture<BrowserFixture>
+public sealed class HostedPageAccessibilityTests(BrandedServices services, BrowserFixture browser)
+    : EndToEndTest(services), IClassFixture<BrandedServices>, IClassFixture<BrowserFixture>
 {
     private static readonly (string Name, int Width, int Height)[] Screens = [("phone", 390, 844), ("desktop", 1280, 900)];
 
@@ -38,6 +65,7 @@ public sealed class HostedPageAccessibilityTests(ServiceProcesses services, Brow
         {
             ("1-search", url, 200),
             ("2-results", url + "?q=river", 200),
+            ("2-lookalikes", url + "?q=summit", 200),
             ("3-no-results", url + "?q=zzzzqqqq", 200),
             ("4-bad-link", url + "/start?source_id=nope", 400),
             ("5-not-connectable", url + $"/start?source_id={unregistered}", 400),
@@ -67,6 +95,15 @@ public sealed class HostedPageAccessibilityTests(ServiceProcesses services, Brow
                 {
                     problems.Add($"{lang} {screen} {name}: {violation.Impact} {violation.Id} ({violation.Help}) at " +
                                  string.Join(", ", violation.Nodes.Select(n => n.Html)));
+                }
+                // Logos load from our origin (no broken image), and same-named entries carry a telling line.
+                Assert.True(await page.EvaluateAsync<bool>("[...document.images].every(i => i.complete && i.naturalWidth > 0)"), $"{name}: a logo did not load");
+                if (name == "2-lookalikes")
+                {
+                    var entries = await page.Locator("#results li").AllInnerTextsAsync();
+                    Assert.Equal(2, entries.Count(e => e.StartsWith("Summit Health Plan", StringComparison.Ordinal)));
+                    Assert.Equal(entries.Count, entries.Distinct().Count());
+                    Assert.Contains(entries, e => e.Contains("Summit Medicare Advantage", StringComparison.Ordinal));
                 }
                 await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, $"{lang}-{name}-{screen}.png"), FullPage = true });
             }
