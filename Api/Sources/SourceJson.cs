@@ -21,7 +21,10 @@ public sealed record SourceJson(
     string? MatchedName,
     string? PortalName)
 {
-    public static SourceJson From(SourceView view) => new(
+    /// <param name="publicBaseUrl">Where the Api is reachable: a logo served from our own origin
+    /// (<c>/connect/assets/logos/…</c>) is given to apps as an absolute URL.</param>
+    public static SourceJson From(SourceView view, string? publicBaseUrl = null) => new(
         view.Id, view.Name, view.Vendor, view.FhirBaseUrl, view.City, view.State, view.Zip,
-        view.LogoUrl, view.PortalUrl, view.Connectable, view.MatchedName, view.PortalName);
+        view.LogoUrl is ['/', not '/', ..] && publicBaseUrl is not null ? publicBaseUrl.TrimEnd('/') + view.LogoUrl : view.LogoUrl,
+        view.PortalUrl, view.Connectable, view.MatchedName, view.PortalName);
 }

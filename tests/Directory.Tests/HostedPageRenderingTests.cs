@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using System.Text.RegularExpressions;
 using PatientConnect.Api.Connect;
 using PatientConnect.Grains.Sources;
@@ -88,6 +89,33 @@ public sealed partial class HostedPageRenderingTests(ShippedDirectory shipped)
         Assert.Equal("Northwind Health", northwind.Name);
         // The page shows the portal on its own line, not as "also known as".
         Assert.Null(northwind.MatchedName);
+    }
+
+    [Fact]
+    public void Logo_files_are_served_by_plain_name_and_only_under_the_size_cap()
+    {
+        var folder = System.IO.Directory.CreateTempSubdirectory("logos-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "small.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+            File.WriteAllBytes(Path.Combine(folder, "big.png"), new byte[LogoFiles.MaxBytes + 1]);
+            File.WriteAllBytes(Path.Combine(folder, "edge.png"), new byte[LogoFiles.MaxBytes]);
+            var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["PatientConnect:HostedPage:LogoFolder"] = folder }).Build();
+            var loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+            bool Served(string file) => LogoFiles.Serve(file, configuration, loggers) is not Microsoft.AspNetCore.Http.HttpResults.NotFound;
+
+            Assert.True(Served("small.svg"));
+            Assert.True(Served("edge.png"));
+            Assert.False(Served("big.png"));
+            Assert.False(Served("missing.png"));
+            Assert.False(Served("../small.svg"));
+            Assert.False(Served("small.svg.html"));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static string Decode(string html) => WebUtility.HtmlDecode(html).Trim();

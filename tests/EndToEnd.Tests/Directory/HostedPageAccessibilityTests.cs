@@ -112,6 +112,36 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
     }
 
     [Fact]
+    public async Task A_portal_name_finds_its_hospital_and_logos_come_safely_from_our_origin()
+    {
+        var riverside = await Flow.SourceIdAsync("riverside");
+        var session = await Flow.CreateSessionAsync(NewPatientId("brand"));
+        using var page = await Anonymous.GetAsync($"{session.Str("url")}?q=riverchart", Cancel);
+        var html = await page.Content.ReadAsStringAsync(Cancel);
+        Assert.Equal(riverside, Assert.Single(HostedModeTests.Links(html)).SourceId);
+        Assert.Contains("Patient portal: <span translate=\"no\">RiverChart</span>", html, StringComparison.Ordinal);
+        Assert.Contains("src=\"/connect/assets/logos/riverside.svg\"", html, StringComparison.Ordinal);
+        // The page may load images from our origin only (no logo host is allow-listed here).
+        Assert.Contains("img-src 'self';", string.Join(" ", page.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+
+        // Apps see the portal name, and the logo as an absolute URL of ours.
+        var source = await Json.GetAsync(ApiA, $"v1/sources/{riverside}");
+        Assert.Equal("RiverChart", source.Str("portal_name"));
+        Assert.Equal(new Uri(Services.ApiBase, "connect/assets/logos/riverside.svg").ToString(), source.Str("logo_url"));
+
+        using var logo = await Anonymous.GetAsync("connect/assets/logos/riverside.svg", Cancel);
+        Assert.Equal(System.Net.HttpStatusCode.OK, logo.StatusCode);
+        Assert.Equal("image/svg+xml", logo.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("sandbox", string.Join(" ", logo.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        Assert.Equal("nosniff", string.Join(" ", logo.Headers.GetValues("X-Content-Type-Options")));
+        foreach (var bad in new[] { "..%2Fappsettings.json", "riverside.svg.exe", "missing.png", ".hidden.svg" })
+        {
+            using var refused = await Anonymous.GetAsync($"connect/assets/logos/{bad}", Cancel);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, refused.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task A_keyboard_alone_searches_and_chooses_a_hospital()
     {
         if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
