@@ -430,7 +430,8 @@ public sealed partial class PatientSessionGrain(
         S.CreatedAt,
         S.ExpiresAt,
         S.CompletedAt,
-        S.RecommendedSourceIds.ToArray());
+        S.RecommendedSourceIds.ToArray(),
+        S.Hints);
 
     private static string? NonceOf(string? oauthState)
     {

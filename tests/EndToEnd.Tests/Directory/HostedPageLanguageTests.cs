@@ -78,12 +78,17 @@ public sealed partial class HostedPageLanguageTests(ServiceProcesses services) :
         var summit = await Flow.SourceIdAsync("summit");
 
         var byZip = await PostAsync(new { patient_id = NewPatientId("near"), return_url = Flow.ReturnUrl, patient_zip = "53711-1234" });
+        // The session object gives the hints back as stored (ZIP+4 kept to its five digits).
+        Assert.Equal("53711", byZip.Str("patient_zip"));
+        Assert.Null(byZip.Str("patient_state"));
+        Assert.Null(byZip.Str("locale"));
         var html = await GetAsync(byZip.Str("url")!, null);
         Assert.Equal([riverside], Section(html, "near"));
         // The other sources a patient can connect follow, each once.
         Assert.Equal([lakeside, summit], Section(html, "results"));
 
         var byState = await PostAsync(new { patient_id = NewPatientId("near"), return_url = Flow.ReturnUrl, patient_state = "mo", recommended_source_ids = new[] { summit } });
+        Assert.Equal("MO", (await Flow.GetSessionAsync(byState.Str("id")!)).Str("patient_state"));
         html = await GetAsync(byState.Str("url")!, null);
         Assert.Equal([summit], Section(html, "recommended"));
         Assert.Equal([lakeside], Section(html, "near"));
