@@ -10,7 +10,6 @@ namespace PatientConnect.Api.Connect;
 /// </summary>
 public static class ConnectApi
 {
-
     public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/connect/{sessionId}", Page).ExcludeFromDescription();

@@ -5,16 +5,6 @@ using PatientConnect.Sources;
 
 namespace PatientConnect.Api.Connect;
 
-/// <summary>What the search page shows, besides the search box: the lists, each under its heading.</summary>
-public sealed record SearchView(
-    string? Query,
-    IReadOnlyList<SourceView> Recommended,
-    IReadOnlyList<SourceView> Near,
-    IReadOnlyList<SourceView> Results,
-    string? NextCursor,
-    /// <summary>Nothing typed and nothing to suggest: the page asks the patient to type instead of listing the directory.</summary>
-    bool Prompt);
-
 /// <summary>
 /// The patient-facing pages, rendered on the server: plain HTML5 that works without JavaScript, one
 /// inline stylesheet, every dynamic value HTML-encoded, every fixed word from <see cref="PageText"/>.
