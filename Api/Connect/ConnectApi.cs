@@ -10,73 +10,52 @@ namespace PatientConnect.Api.Connect;
 /// </summary>
 public static class ConnectApi
 {
-    private const int ResultsPerPage = 20;
-
     public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/connect/{sessionId}", Page).ExcludeFromDescription();
         endpoints.MapGet("/connect/{sessionId}/start", Start).ExcludeFromDescription();
         endpoints.MapGet("/connect/{sessionId}/results", Results).ExcludeFromDescription();
         endpoints.MapGet(ConnectHtml.ScriptPath, Script).ExcludeFromDescription();
+        endpoints.MapGet(LogoFiles.RoutePattern, LogoFiles.Serve).ExcludeFromDescription();
         endpoints.MapGet("/oauth/callback", Callback).ExcludeFromDescription();
         return endpoints;
     }
 
+    // ---- The hosted search page (GET /connect/{ps}, /results, /start): language, listing, lookalikes ----
+
     private static async Task<IResult> Page(
-        string sessionId, string? q, string? cursor, HttpContext http, IClusterClient cluster, TimeProvider time)
+        string sessionId, string? q, string? cursor, HttpContext http, IClusterClient cluster, TimeProvider time, IConfiguration configuration)
     {
-        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http);
+        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http, PageText.Choose(http, null));
         var session = cluster.GetGrain<IPatientSessionGrain>(sessionId);
         var page = await session.GetConnectPage();
-        if (page is null) return NotFoundPage(http);
-        if (Closed(page, time) is { } closed) return closed(http);
+        if (page is null) return NotFoundPage(http, PageText.Choose(http, null));
+        var text = PageText.Choose(http, page.Hints?.Locale);
+        if (Closed(page, time, text) is { } closed) return closed(http);
 
         if (page.DirectSourceId is { } direct)
         {
             return await Begin(http, session, sessionId, direct);
         }
 
-        var query = Trimmed(q, 200);
-        var directory = cluster.GetGrain<ISourceDirectoryGrain>(0);
-        var recommended = page.RecommendedSourceIds.Count > 0 && cursor is null
-            ? await directory.GetMany(page.RecommendedSourceIds)
-            : [];
-        var results = await SearchAsync(directory, query, cursor);
-        // Recommended sources are shown once, at the top.
-        var shown = recommended.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-        var rest = results.Data.Where(s => !shown.Contains(s.Id)).ToList();
-
-        return Html(http, StatusCodes.Status200OK,
-            ConnectHtml.SearchPage(sessionId, query, recommended, rest, results.NextCursor, page.ReturnLink));
+        var settings = HostedPageSettings.From(configuration);
+        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings);
+        return Html(http, StatusCodes.Status200OK, ConnectHtml.SearchPage(text, sessionId, view, page.ReturnLink, settings.Logos), settings.Logos);
     }
 
     /// <summary>The results region alone, for search-as-you-type on an open session's page.</summary>
     private static async Task<IResult> Results(
-        string sessionId, string? q, string? cursor, HttpContext http, IClusterClient cluster, TimeProvider time)
+        string sessionId, string? q, string? cursor, HttpContext http, IClusterClient cluster, TimeProvider time, IConfiguration configuration)
     {
-        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http);
+        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http, PageText.Choose(http, null));
         var page = await cluster.GetGrain<IPatientSessionGrain>(sessionId).GetConnectPage();
-        if (page is null) return NotFoundPage(http);
-        if (Closed(page, time) is { } closed) return closed(http);
+        if (page is null) return NotFoundPage(http, PageText.Choose(http, null));
+        var text = PageText.Choose(http, page.Hints?.Locale);
+        if (Closed(page, time, text) is { } closed) return closed(http);
 
-        var query = Trimmed(q, 200);
-        var results = await SearchAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), query, cursor);
-        var recommended = cursor is null ? page.RecommendedSourceIds.ToHashSet(StringComparer.Ordinal) : [];
-        var rest = results.Data.Where(s => !recommended.Contains(s.Id)).ToList();
-        return Html(http, StatusCodes.Status200OK, ConnectHtml.ResultsFragment(sessionId, query, rest, results.NextCursor));
-    }
-
-    // A patient's page never fails on a stale or edited "More results" link: it starts the list over.
-    private static async Task<Common.Page<SourceView>> SearchAsync(ISourceDirectoryGrain directory, string? query, string? cursor)
-    {
-        try
-        {
-            return await directory.Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, Trimmed(cursor, 1024)));
-        }
-        catch (ArgumentException) when (cursor is not null)
-        {
-            return await directory.Search(new SourceQuery(query, null, null, null, null, ResultsPerPage, null));
-        }
+        var settings = HostedPageSettings.From(configuration);
+        var view = await HostedSearch.ViewAsync(cluster.GetGrain<ISourceDirectoryGrain>(0), page, Trimmed(q, 200), Trimmed(cursor, 1024), settings);
+        return Html(http, StatusCodes.Status200OK, ConnectHtml.ResultsFragment(text, sessionId, view, settings.Logos), settings.Logos);
     }
 
     private static IResult Script(HttpContext http)
@@ -90,15 +69,15 @@ public static class ConnectApi
         string sessionId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "source_id")] string? sourceId,
         HttpContext http, IClusterClient cluster, TimeProvider time)
     {
-        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http);
+        if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) return NotFoundPage(http, PageText.Choose(http, null));
         var session = cluster.GetGrain<IPatientSessionGrain>(sessionId);
         if (!Ids.IsValid(sourceId, Ids.SourcePrefix))
         {
             var page = await session.GetConnectPage();
-            if (page is null) return NotFoundPage(http);
+            var text = PageText.Choose(http, page?.Hints?.Locale);
+            if (page is null) return NotFoundPage(http, text);
             return Html(http, StatusCodes.Status400BadRequest, ConnectHtml.MessagePage(
-                "Choose a provider", "That provider link is not valid. Please pick your provider from the list.",
-                page.ReturnLink, ConnectHtml.ConnectPath(sessionId)));
+                text, text.ChooseTitle, text.ChooseMessage, page.ReturnLink, ConnectHtml.ConnectPath(sessionId)));
         }
         return await Begin(http, session, sessionId, sourceId!);
     }
@@ -112,12 +91,7 @@ public static class ConnectApi
             return TypedResults.Redirect(authorize);
         }
 
-        var (status, title, retry) = Refusal(step.ErrorCode);
-        return Html(http, status, ConnectHtml.MessagePage(
-            title,
-            step.ErrorMessage ?? "We could not start the connection to this provider.",
-            step.ReturnLink,
-            retry ? ConnectHtml.ConnectPath(sessionId) : null));
+        return await RefusalPage(http, session, sessionId, step);
     }
 
     private static async Task<IResult> Callback(
@@ -148,53 +122,70 @@ public static class ConnectApi
     }
 
     /// <summary>The page for a session that no longer takes a connection, or null while it is open.</summary>
-    private static Func<HttpContext, IResult>? Closed(ConnectPage page, TimeProvider time)
+    private static Func<HttpContext, IResult>? Closed(ConnectPage page, TimeProvider time, PageText text)
     {
         // The expiry reminder may lag behind the clock by a moment; the page never offers a dead link.
         if (page.Status == SessionStatus.Expired || (page.Status == SessionStatus.Open && page.ExpiresAt <= time.GetUtcNow()))
         {
-            return http => Html(http, StatusCodes.Status410Gone, ConnectHtml.MessagePage(
-                "This link has expired",
-                "This connection link is no longer valid. Go back to the app to get a new one.",
-                page.ReturnLink));
+            return http => Html(http, StatusCodes.Status410Gone, ConnectHtml.MessagePage(text, text.ExpiredTitle, text.ExpiredMessage, page.ReturnLink));
         }
         if (page.Status == SessionStatus.Complete)
         {
-            return http => Html(http, StatusCodes.Status410Gone, ConnectHtml.MessagePage(
-                "This link has already been used",
-                "You have already finished with this connection link. Go back to the app to continue.",
-                page.ReturnLink));
+            return http => Html(http, StatusCodes.Status410Gone, ConnectHtml.MessagePage(text, text.UsedTitle, text.UsedMessage, page.ReturnLink));
         }
         return null;
     }
 
+    /// <summary>
+    /// Why a chosen source was not opened, in the session's language. The grain's own message is
+    /// English and precise ("X cannot be connected yet"): shown on English pages, replaced by the
+    /// translation of its kind on the others.
+    /// </summary>
+    private static async Task<IResult> RefusalPage(HttpContext http, IPatientSessionGrain session, string sessionId, ConnectStep step)
+    {
+        var page = await session.GetConnectPage();
+        var text = PageText.Choose(http, page?.Hints?.Locale);
+        var (status, kind) = Refusal(step.ErrorCode);
+        var (title, message) = kind switch
+        {
+            RefusalKind.NotFound => (text.NotFoundTitle, text.NotFoundMessage),
+            RefusalKind.Gone => (text.GoneTitle, text.GoneMessage),
+            RefusalKind.EhrDown => (text.EhrDownTitle, text.EhrDownMessage),
+            _ => (text.RefusedTitle, text.RefusedMessage),
+        };
+        if (text.Lang == PageText.English.Lang && step.ErrorMessage is { } exact) message = exact;
+        var retry = kind is RefusalKind.Refused or RefusalKind.EhrDown;
+        return Html(http, status, ConnectHtml.MessagePage(text, title, message, step.ReturnLink, retry ? ConnectHtml.ConnectPath(sessionId) : null));
+    }
+
+    private enum RefusalKind { Refused, NotFound, Gone, EhrDown }
+
     // The grain's codes say why; the page status follows: the link is over (410), the EHR failed
     // (502), or this source cannot be used (400, with a way back to the list).
-    private static (int Status, string Title, bool Retry) Refusal(string? code) => code switch
+    private static (int Status, RefusalKind Kind) Refusal(string? code) => code switch
     {
-        null => (StatusCodes.Status400BadRequest, "We could not connect to this provider", true),
-        _ when code.StartsWith("session_not_found", StringComparison.Ordinal) =>
-            (StatusCodes.Status404NotFound, "Link not found", false),
+        null => (StatusCodes.Status400BadRequest, RefusalKind.Refused),
+        _ when code.StartsWith("session_not_found", StringComparison.Ordinal) => (StatusCodes.Status404NotFound, RefusalKind.NotFound),
         _ when code.StartsWith("session_", StringComparison.Ordinal) || code.Contains("expired", StringComparison.Ordinal) =>
-            (StatusCodes.Status410Gone, "This link is no longer valid", false),
+            (StatusCodes.Status410Gone, RefusalKind.Gone),
         _ when code.StartsWith("ehr_", StringComparison.Ordinal) || code.Contains("discovery", StringComparison.Ordinal)
-            || code.Contains("unavailable", StringComparison.Ordinal) =>
-            (StatusCodes.Status502BadGateway, "The provider's portal is not answering", true),
-        _ => (StatusCodes.Status400BadRequest, "We could not connect to this provider", true),
+            || code.Contains("unavailable", StringComparison.Ordinal) => (StatusCodes.Status502BadGateway, RefusalKind.EhrDown),
+        _ => (StatusCodes.Status400BadRequest, RefusalKind.Refused),
     };
 
-    private static IResult NotFoundPage(HttpContext http) =>
-        Html(http, StatusCodes.Status404NotFound, ConnectHtml.MessagePage(
-            "Link not found",
-            "This connection link does not exist. Check that you opened the whole link, or go back to the app for a new one.",
-            null));
+    private static IResult NotFoundPage(HttpContext http, PageText text) =>
+        Html(http, StatusCodes.Status404NotFound, ConnectHtml.MessagePage(text, text.NotFoundTitle, text.NotFoundMessage, null));
 
-    private static IResult Html(HttpContext http, int status, string html)
+    // ---- end of the hosted search page's handlers ----
+
+    private static IResult Html(HttpContext http, int status, string html, LogoPolicy? logos = null)
     {
         NoStore(http);
         var headers = http.Response.Headers;
+        // Images only from our origin and the operator's allow-listed logo hosts: nothing else can
+        // learn that a patient opened the page.
         headers.ContentSecurityPolicy =
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+            $"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src {(logos ?? LogoPolicy.None).ImageSources()}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         return TypedResults.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);

@@ -69,12 +69,10 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
             httpContext.Response.StatusCode = status;
             httpContext.Response.Headers.CacheControl = "no-store";
             httpContext.Response.ContentType = "text/html; charset=utf-8";
-            await httpContext.Response.WriteAsync(Connect.ConnectHtml.MessagePage(
-                status == StatusCodes.Status503ServiceUnavailable ? "Please try again in a moment" : "Something went wrong",
-                status == StatusCodes.Status503ServiceUnavailable
-                    ? "The service is busy or restarting. Reload this page in a few seconds."
-                    : "An unexpected error occurred. Reload this page, or go back to the app and start again.",
-                null), cancellationToken);
+            var text = Connect.PageText.Choose(httpContext, null);
+            var busy = status == StatusCodes.Status503ServiceUnavailable;
+            await httpContext.Response.WriteAsync(Connect.ConnectHtml.MessagePage(text,
+                busy ? text.BusyTitle : text.FailedTitle, busy ? text.BusyMessage : text.FailedMessage, null), cancellationToken);
             return true;
         }
 

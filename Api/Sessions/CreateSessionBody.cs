@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PatientConnect.Api.Errors;
+using PatientConnect.Sessions;
 
 namespace PatientConnect.Api.Sessions;
 
@@ -13,7 +14,8 @@ public sealed record CreateSessionBody(
     string? SourceId,
     IReadOnlyList<string> RecommendedSourceIds,
     int ExpiresIn,
-    string MetadataJson)
+    string MetadataJson,
+    PatientHints? Hints = null)
 {
     public const int DefaultExpiresIn = 1800;
     public const int MinExpiresIn = 60;
@@ -23,13 +25,17 @@ public sealed record CreateSessionBody(
     public const int MaxUrlLength = 2048;
 
     private static readonly HashSet<string> KnownFields =
-        ["patient_id", "return_url", "source_id", "recommended_source_ids", "expires_in", "metadata"];
+        ["patient_id", "return_url", "source_id", "recommended_source_ids", "expires_in", "metadata", "patient_zip", "patient_state", "locale"];
+
+    /// <summary>The languages of the hosted page.</summary>
+    public static readonly IReadOnlyList<string> Locales = ["en", "es"];
 
     public static (CreateSessionBody? Body, List<FieldError> Errors) Parse(JsonElement root, bool allowLoopbackHttp)
     {
         var errors = new List<FieldError>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         JsonElement? patientId = null, returnUrl = null, sourceId = null, recommended = null, expiresIn = null, metadata = null;
+        JsonElement? zip = null, state = null, locale = null;
 
         foreach (var property in root.EnumerateObject())
         {
@@ -46,6 +52,9 @@ public sealed record CreateSessionBody(
                 case "recommended_source_ids": recommended = property.Value; break;
                 case "expires_in": expiresIn = property.Value; break;
                 case "metadata": metadata = property.Value; break;
+                case "patient_zip": zip = property.Value; break;
+                case "patient_state": state = property.Value; break;
+                case "locale": locale = property.Value; break;
                 default:
                     // A misspelt optional field would otherwise be silently ignored.
                     errors.Add(new FieldError(property.Name,
@@ -60,11 +69,38 @@ public sealed record CreateSessionBody(
         var parsedRecommended = ParseRecommended(recommended, errors);
         var parsedExpiresIn = ParseExpiresIn(expiresIn, errors);
         var parsedMetadata = ParseMetadata(metadata, errors);
+        var parsedZip = ParseOptionalText(zip, "patient_zip", IsZip, "must be a US ZIP code (5 digits, or ZIP+4).", errors);
+        var parsedState = ParseOptionalText(state, "patient_state", IsState, "must be a two-letter US state code, such as \"WI\".", errors);
+        var parsedLocale = ParseOptionalText(locale, "locale", IsLocale, $"must be one of: {string.Join(", ", Locales)}.", errors);
 
         if (errors.Count > 0) return (null, errors);
+        var hints = parsedZip is null && parsedState is null && parsedLocale is null
+            ? null
+            : new PatientHints(parsedZip?[..5], parsedState?.ToUpperInvariant(), parsedLocale?[..2].ToLowerInvariant());
         return (new CreateSessionBody(parsedPatientId!, parsedReturnUrl!, parsedSourceId, parsedRecommended,
-            parsedExpiresIn, parsedMetadata), errors);
+            parsedExpiresIn, parsedMetadata, hints), errors);
     }
+
+    private static string? ParseOptionalText(JsonElement? value, string field, Func<string, bool> valid, string rule, List<FieldError> errors)
+    {
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null) return null;
+        var text = value.Value.ValueKind == JsonValueKind.String ? value.Value.GetString()!.Trim() : null;
+        if (text is null || !valid(text))
+        {
+            errors.Add(new FieldError(field, rule));
+            return null;
+        }
+        return text;
+    }
+
+    private static bool IsZip(string text) =>
+        (text.Length == 5 || (text.Length == 10 && text[5] == '-' && text[6..].All(char.IsAsciiDigit))) && text[..5].All(char.IsAsciiDigit);
+
+    private static bool IsState(string text) => text.Length == 2 && text.All(char.IsAsciiLetter);
+
+    // "es", or a regional tag of it ("es-US", "es-419"): the page has one Spanish.
+    private static bool IsLocale(string text) =>
+        text.Length >= 2 && Locales.Contains(text[..2].ToLowerInvariant()) && (text.Length == 2 || text[2] == '-');
 
     private static string? ParsePatientId(JsonElement? value, List<FieldError> errors)
     {

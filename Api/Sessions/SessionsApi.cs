@@ -57,7 +57,8 @@ public static class SessionsApi
                     request.RecommendedSourceIds,
                     TimeSpan.FromSeconds(request.ExpiresIn),
                     request.MetadataJson,
-                    sessionId));
+                    sessionId,
+                    Hints: request.Hints));
 
             if (result.Session is null)
             {
@@ -84,5 +85,8 @@ public static class SessionsApi
         string? SourceId,
         IReadOnlyList<string>? RecommendedSourceIds,
         int? ExpiresIn,
-        System.Text.Json.JsonElement? Metadata);
+        System.Text.Json.JsonElement? Metadata,
+        string? PatientZip,
+        string? PatientState,
+        string? Locale);
 }

@@ -22,7 +22,7 @@ public static class SourcesApi
 
     private static async Task<Results<Ok<ListJson<SourceJson>>, ProblemHttpResult>> Search(
         string? q, string? city, string? state, string? zip, string? vendor, string? limit, string? cursor,
-        IClusterClient cluster)
+        IClusterClient cluster, IConfiguration configuration)
     {
         var errors = new List<FieldError>();
         var query = new SourceQuery(
@@ -36,13 +36,14 @@ public static class SourcesApi
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var page = await cluster.GetGrain<ISourceDirectoryGrain>(0).Search(query);
-        return TypedResults.Ok(new ListJson<SourceJson>(page.Data.Select(SourceJson.From).ToList(), page.NextCursor));
+        var baseUrl = configuration["PatientConnect:PublicBaseUrl"];
+        return TypedResults.Ok(new ListJson<SourceJson>(page.Data.Select(s => SourceJson.From(s, baseUrl)).ToList(), page.NextCursor));
     }
 
-    private static async Task<Results<Ok<SourceJson>, ProblemHttpResult>> Get(string id, IClusterClient cluster)
+    private static async Task<Results<Ok<SourceJson>, ProblemHttpResult>> Get(string id, IClusterClient cluster, IConfiguration configuration)
     {
         if (!Ids.IsValid(id, Ids.SourcePrefix)) return Problems.NotFound("source", id);
         var view = await cluster.GetGrain<ISourceDirectoryGrain>(0).Get(id);
-        return view is null ? Problems.NotFound("source", id) : TypedResults.Ok(SourceJson.From(view));
+        return view is null ? Problems.NotFound("source", id) : TypedResults.Ok(SourceJson.From(view, configuration["PatientConnect:PublicBaseUrl"]));
     }
 }

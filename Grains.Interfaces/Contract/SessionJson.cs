@@ -5,7 +5,8 @@ using PatientConnect.Sessions;
 namespace PatientConnect.Contract;
 
 /// <summary>
-/// The session object of CONTRACT.md, field for field (plus recommended_source_ids). One shape for the
+/// The session object of CONTRACT.md, field for field (plus recommended_source_ids and the optional
+/// hosted-page hints patient_zip, patient_state and locale, null when not given). One shape for the
 /// Api's answers and the webhook events' data, so the two can never drift apart.
 /// </summary>
 public sealed record SessionJson(
@@ -23,7 +24,10 @@ public sealed record SessionJson(
     DateTime CreatedAt,
     DateTime ExpiresAt,
     DateTime? CompletedAt,
-    IReadOnlyList<string> RecommendedSourceIds)
+    IReadOnlyList<string> RecommendedSourceIds,
+    string? PatientZip,
+    string? PatientState,
+    string? Locale)
 {
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
@@ -42,7 +46,10 @@ public sealed record SessionJson(
         view.CreatedAt.UtcDateTime,
         view.ExpiresAt.UtcDateTime,
         view.CompletedAt?.UtcDateTime,
-        view.RecommendedSourceIds);
+        view.RecommendedSourceIds,
+        view.Hints?.Zip,
+        view.Hints?.State,
+        view.Hints?.Locale);
 
     // Metadata was checked to be an object on the way in; the raw text goes back out as JSON, not as a string.
     private static JsonElement ParseMetadata(string? json)

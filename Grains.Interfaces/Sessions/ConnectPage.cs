@@ -12,4 +12,6 @@ public sealed record ConnectPage(
     [property: Id(3)] IReadOnlyList<string> RecommendedSourceIds,
     /// <summary>Where "back to the app" points: return_url with the outcome parameters.</summary>
     [property: Id(4)] string ReturnLink,
-    [property: Id(5)] DateTimeOffset ExpiresAt);
+    [property: Id(5)] DateTimeOffset ExpiresAt,
+    /// <summary>The app's optional hints for the page (patient's ZIP or state, language).</summary>
+    [property: Id(6)] PatientHints? Hints = null);

@@ -17,4 +17,5 @@ public sealed record CreateSession(
     [property: Id(5)] TimeSpan ExpiresIn,
     [property: Id(6)] string MetadataJson,
     [property: Id(7)] string? SessionId = null,
-    [property: Id(8)] DateTimeOffset? CreatedAt = null);
+    [property: Id(8)] DateTimeOffset? CreatedAt = null,
+    [property: Id(9)] PatientHints? Hints = null);

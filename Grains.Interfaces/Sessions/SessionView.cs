@@ -18,4 +18,6 @@ public sealed record SessionView(
     [property: Id(11)] DateTimeOffset CreatedAt,
     [property: Id(12)] DateTimeOffset ExpiresAt,
     [property: Id(13)] DateTimeOffset? CompletedAt,
-    [property: Id(14)] IReadOnlyList<string> RecommendedSourceIds);
+    [property: Id(14)] IReadOnlyList<string> RecommendedSourceIds,
+    /// <summary>The app's optional hints for the hosted page (patient_zip, patient_state, locale), as given.</summary>
+    [property: Id(15)] PatientHints? Hints = null);

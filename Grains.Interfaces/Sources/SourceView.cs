@@ -16,4 +16,6 @@ public sealed record SourceView(
     [property: Id(9)] bool Connectable,
     /// <summary>In search results: the other name of this source that the query matched (a practice on a
     /// shared endpoint, a former name), when it was not <see cref="Name"/>.</summary>
-    [property: Id(10)] string? MatchedName = null);
+    [property: Id(10)] string? MatchedName = null,
+    /// <summary>The patient portal's own name ("MyChart"), when a Brands bundle or the operator gives it.</summary>
+    [property: Id(11)] string? PortalName = null);

@@ -90,6 +90,8 @@ public sealed class PatientSessionState
     [Id(17)] public string? CompletedStateNonce { get; set; }
     [Id(18)] public string? CompletedCallbackHash { get; set; }
     [Id(19)] public CallbackFollowUp? FollowUp { get; set; }
+    /// <summary>The app's optional hints for the hosted page, passed through to it as given.</summary>
+    [Id(30)] public PatientHints? Hints { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -170,6 +172,7 @@ public sealed partial class PatientSessionGrain(
             CreatedAt = now,
             ExpiresAt = now + request.ExpiresIn,
             Status = SessionStatus.Open,
+            Hints = request.Hints,
         };
         await state.WriteStateAsync();
         // Registered after the write: if it failed, the session still never works past expires_at
@@ -186,7 +189,7 @@ public sealed partial class PatientSessionGrain(
     {
         if (!S.Exists) return Task.FromResult<ConnectPage?>(null);
         var status = EffectiveStatus(timeProvider.GetUtcNow());
-        return Task.FromResult<ConnectPage?>(new ConnectPage(Id, status, S.SourceId, S.RecommendedSourceIds.ToArray(), ReturnLink(status), S.ExpiresAt));
+        return Task.FromResult<ConnectPage?>(new ConnectPage(Id, status, S.SourceId, S.RecommendedSourceIds.ToArray(), ReturnLink(status), S.ExpiresAt, S.Hints));
     }
 
     public async Task<ConnectStep> BeginConnect(string sourceId)
@@ -591,7 +594,8 @@ public sealed partial class PatientSessionGrain(
         S.CreatedAt,
         S.ExpiresAt,
         S.CompletedAt,
-        S.RecommendedSourceIds.ToArray());
+        S.RecommendedSourceIds.ToArray(),
+        S.Hints);
 
     private static string? NonceOf(string? oauthState)
     {

@@ -12,6 +12,9 @@ public sealed record SourceEntry(SourceView View, bool Hidden, SourceRegistratio
 
     /// <summary>Other names the source is found by (never shown as its name).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>Ids of base URLs merged into this source at import (the same organisation's same server).</summary>
+    public IReadOnlyList<string> MergedIds { get; init; } = [];
 }
 
 /// <summary>
@@ -28,6 +31,7 @@ public sealed class SourceCatalog
     public const string SnapshotFileKey = "Directory:SnapshotFile";
 
     private readonly Dictionary<string, SourceEntry> _byId;
+    private readonly Dictionary<string, string> _mergedInto = new(StringComparer.Ordinal);
 
     public SourceCatalog(IEnumerable<SourceEntry> entries)
     {
@@ -37,6 +41,14 @@ public sealed class SourceCatalog
             // Two entries with the same FHIR base are the same source: the later one wins, as a
             // later configuration source overrides an earlier one.
             _byId[entry.Id] = entry;
+        }
+        foreach (var entry in _byId.Values)
+        {
+            // An id of a base URL the import merged into this source (an app may have stored it) still finds it.
+            foreach (var merged in entry.MergedIds)
+            {
+                if (!_byId.ContainsKey(merged)) _mergedInto[merged] = entry.Id;
+            }
         }
         Listed = _byId.Values
             .Where(e => !e.Hidden)
@@ -55,8 +67,12 @@ public sealed class SourceCatalog
     public int Count => _byId.Count;
 
     /// <summary>Any entry by id, hidden ones included (they are reachable by id, just not listed).</summary>
-    public SourceEntry? Find(string? sourceId) =>
-        sourceId is not null && _byId.TryGetValue(sourceId, out var entry) ? entry : null;
+    public SourceEntry? Find(string? sourceId)
+    {
+        if (sourceId is null) return null;
+        if (_byId.TryGetValue(sourceId, out var entry)) return entry;
+        return _mergedInto.TryGetValue(sourceId, out var into) ? _byId[into] : null;
+    }
 
     public static SourceCatalog FromConfiguration(IConfiguration configuration)
     {
@@ -96,7 +112,8 @@ public sealed class SourceCatalog
         public required string Name;
         public required string Vendor;
         public List<string> Aliases = [];
-        public string? City, State, Zip, LogoUrl, PortalUrl;
+        public string? City, State, Zip, LogoUrl, PortalUrl, PortalName;
+        public IReadOnlyList<string> MergedIds = [];
         public bool Hidden;
         public SourceRegistration? Registration;
 
@@ -112,16 +129,20 @@ public sealed class SourceCatalog
             Zip = s.Zip,
             LogoUrl = s.LogoUrl,
             PortalUrl = s.PortalUrl,
+            PortalName = s.PortalName,
+            MergedIds = s.MergedUrls?.Select(Ids.SourceIdFor).ToArray() ?? [],
         };
 
         public SourceEntry ToEntry(IReadOnlyDictionary<string, VendorSetting> vendors)
         {
             vendors.TryGetValue(Vendor, out var vendor);
             var registration = Registration ?? vendor?.Registration;
-            var view = new SourceView(Id, Name, Vendor, FhirBaseUrl, City, State, Zip, LogoUrl, PortalUrl, registration is not null);
+            var view = new SourceView(Id, Name, Vendor, FhirBaseUrl, City, State, Zip, LogoUrl, PortalUrl, registration is not null,
+                PortalName: PortalName);
             return new SourceEntry(view, Hidden || (vendor?.Hidden ?? false), registration)
             {
                 Aliases = Aliases.Where(a => !string.Equals(a, Name, StringComparison.OrdinalIgnoreCase)).ToArray(),
+                MergedIds = MergedIds,
             };
         }
     }
@@ -186,6 +207,7 @@ public sealed class SourceCatalog
         draft.Zip = Blank(s["Zip"]) ?? draft.Zip;
         draft.LogoUrl = Blank(s["LogoUrl"]) ?? draft.LogoUrl;
         draft.PortalUrl = Blank(s["PortalUrl"]) ?? draft.PortalUrl;
+        draft.PortalName = Blank(s["PortalName"]) ?? draft.PortalName;
         foreach (var alias in s.GetSection("Aliases").GetChildren())
         {
             if (Blank(alias.Value) is { } a) draft.Aliases.Add(a);

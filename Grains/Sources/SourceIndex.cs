@@ -7,8 +7,11 @@ namespace PatientConnect.Grains.Sources;
 /// locks (it never changes after construction). Every name and alias of a source is a document; a
 /// query's words must each match a word of one document (or of the source's city and state), exactly,
 /// as a prefix (search as you type) or within a small edit distance (typos). A source ranks by its
-/// best document; ties go to connectable sources, then by name and id, so the order is total and
-/// the same on every silo, which is what lets a cursor name just the last id of a page.
+/// best document. Matches come in two strengths: every word found in a name as typed (exact or as
+/// the start of a word), or anything weaker (a typo, a word found only in the place). Within a
+/// strength, sources a patient can connect come first, then the better score, then name and id, so
+/// the order is total and the same on every silo, which is what lets a cursor name just the last id
+/// of a page.
 /// </summary>
 public sealed class SourceIndex
 {
@@ -22,6 +25,7 @@ public sealed class SourceIndex
     private readonly Dictionary<string, int> _position; // id → index in _sources
     private readonly int[] _docSource;                 // document → source
     private readonly bool[] _docIsAlias;
+    private readonly bool[] _docShowsMatch;            // a match on it is worth telling the patient
     private readonly string[] _docName;
     private readonly int[][] _docWords;                // document → word ids of its name, in order
     private readonly Dictionary<string, int> _wordIds;
@@ -44,6 +48,7 @@ public sealed class SourceIndex
         var postings = new List<List<int>>();
         var docSource = new List<int>();
         var docIsAlias = new List<bool>();
+        var docShowsMatch = new List<bool>();
         var docName = new List<string>();
         var docWords = new List<int[]>();
 
@@ -63,6 +68,13 @@ public sealed class SourceIndex
             var entry = _sources[s];
             var place = SearchText.Words($"{entry.View.City} {entry.View.State}").Select(WordId).Distinct().ToArray();
             var names = new List<string> { entry.View.Name };
+            // The portal's name ("MyChart") finds the source; the page shows it anyway.
+            var portalAt = -1;
+            if (!string.IsNullOrWhiteSpace(entry.View.PortalName))
+            {
+                portalAt = names.Count;
+                names.Add(entry.View.PortalName);
+            }
             names.AddRange(entry.Aliases);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             for (var n = 0; n < names.Count; n++)
@@ -70,9 +82,12 @@ public sealed class SourceIndex
                 var ids = SearchText.Words(names[n]).Select(WordId).ToArray();
                 if (ids.Length == 0 || !seen.Add(string.Join(' ', ids))) continue;
                 var doc = docSource.Count;
+                // An alias is shown in its readable form; one that reads as the name itself says nothing new.
+                var shown = n == 0 ? names[n] : Import.DisplayNames.Clean(names[n]) ?? names[n];
                 docSource.Add(s);
                 docIsAlias.Add(n > 0);
-                docName.Add(names[n]);
+                docShowsMatch.Add(n > 0 && n != portalAt && !string.Equals(shown, entry.View.Name, StringComparison.OrdinalIgnoreCase));
+                docName.Add(shown);
                 docWords.Add(ids);
                 foreach (var id in ids.Distinct()) postings[id].Add(doc * 2);
                 foreach (var id in place)
@@ -86,6 +101,7 @@ public sealed class SourceIndex
         _postings = postings.Select(p => p.ToArray()).ToArray();
         _docSource = docSource.ToArray();
         _docIsAlias = docIsAlias.ToArray();
+        _docShowsMatch = docShowsMatch.ToArray();
         _docName = docName.ToArray();
         _docWords = docWords.ToArray();
         _sortedWordIds = Enumerable.Range(0, _words.Length).OrderBy(i => _words[i], StringComparer.Ordinal).ToArray();
@@ -132,7 +148,7 @@ public sealed class SourceIndex
         return (page, false);
     }
 
-    private readonly record struct Hit(int Source, int Doc, float Score);
+    private readonly record struct Hit(int Source, int Doc, float Score, bool Strong);
 
     private (IReadOnlyList<SourceView>, bool) Ranked(List<string> queryWords, Filter filter, int limit, string? afterId)
     {
@@ -140,6 +156,7 @@ public sealed class SourceIndex
         scratch.Ensure(_docSource.Length, _sources.Length);
         var candidates = queryWords.Select(w => new CandidateSet(Candidates(w))).ToList();
         var hits = new Dictionary<int, Hit>();
+        var full = (1 << candidates.Count) - 1;
         try
         {
             Match(candidates, scratch);
@@ -148,9 +165,10 @@ public sealed class SourceIndex
                 var source = _docSource[doc];
                 if (!filter.Accepts(_sources[source].View)) continue;
                 var score = scratch.Score[doc] + Bonus(doc, candidates);
-                if (!hits.TryGetValue(source, out var best) || score > best.Score || (score == best.Score && doc < best.Doc))
+                var hit = new Hit(source, doc, score, scratch.StrongMask[doc] == full);
+                if (!hits.TryGetValue(source, out var best) || Better(hit, best))
                 {
-                    hits[source] = new Hit(source, doc, score);
+                    hits[source] = hit;
                 }
             }
         }
@@ -182,21 +200,28 @@ public sealed class SourceIndex
         var page = ordered.Take(limit).Select(h =>
         {
             var view = _sources[h.Source].View;
-            return _docIsAlias[h.Doc] ? view with { MatchedName = _docName[h.Doc] } : view;
+            return _docShowsMatch[h.Doc] ? view with { MatchedName = _docName[h.Doc] } : view;
         }).ToList();
         return (page, more);
     }
 
-    // Better first: score, then connectable, then the browse order (name, id).
+    // A source's best document: the stronger match, then the higher score, then the first.
+    private static bool Better(Hit a, Hit b) =>
+        a.Strong != b.Strong ? a.Strong : a.Score != b.Score ? a.Score > b.Score : a.Doc < b.Doc;
+
+    // Better first: strength, then connectable, then score, then the browse order (name, id).
     private int Compare(Hit a, Hit b)
     {
-        var byScore = b.Score.CompareTo(a.Score);
-        if (byScore != 0) return byScore;
+        var byStrength = b.Strong.CompareTo(a.Strong);
+        if (byStrength != 0) return byStrength;
         var byConnectable = _sources[b.Source].Connectable.CompareTo(_sources[a.Source].Connectable);
-        return byConnectable != 0 ? byConnectable : a.Source.CompareTo(b.Source);
+        if (byConnectable != 0) return byConnectable;
+        var byScore = b.Score.CompareTo(a.Score);
+        return byScore != 0 ? byScore : a.Source.CompareTo(b.Source);
     }
 
-    private sealed record Candidate(int Word, float Quality);
+    /// <summary>An indexed word a query word stands for; <paramref name="Strong"/> when it is the word as typed or its start.</summary>
+    private sealed record Candidate(int Word, float Quality, bool Strong = true);
 
     /// <summary>One query word's candidates, by word id, for the phrase bonus.</summary>
     private sealed class CandidateSet(List<Candidate> list)
@@ -244,7 +269,7 @@ public sealed class SourceIndex
             if (typos.Count > 0)
             {
                 var closest = typos.Min(t => t.Distance);
-                found.AddRange(typos.Where(t => t.Distance == closest).Select(t => new Candidate(t.Id, closest == 1 ? 0.6f : 0.35f)));
+                found.AddRange(typos.Where(t => t.Distance == closest).Select(t => new Candidate(t.Id, closest == 1 ? 0.6f : 0.35f, Strong: false)));
             }
         }
         return found;
@@ -298,16 +323,20 @@ public sealed class SourceIndex
                 {
                     var doc = posting >> 1;
                     if (q > 0 && s.Mask[doc] != (1 << q) - 1) continue;
-                    var quality = (posting & 1) == 1 ? candidate.Quality * PlaceFactor : candidate.Quality;
+                    var inPlace = (posting & 1) == 1;
+                    var quality = inPlace ? candidate.Quality * PlaceFactor : candidate.Quality;
+                    var strong = candidate.Strong && !inPlace;
                     if (s.CurrentStamp[doc] != s.Stamp)
                     {
                         s.CurrentStamp[doc] = s.Stamp;
                         s.CurrentBest[doc] = quality;
+                        s.CurrentStrong[doc] = strong;
                         s.Current.Add(doc);
                     }
-                    else if (quality > s.CurrentBest[doc])
+                    else
                     {
-                        s.CurrentBest[doc] = quality;
+                        if (quality > s.CurrentBest[doc]) s.CurrentBest[doc] = quality;
+                        s.CurrentStrong[doc] |= strong;
                     }
                 }
             }
@@ -316,6 +345,7 @@ public sealed class SourceIndex
                 if (q == 0) s.Touched.Add(doc);
                 s.Score[doc] += s.CurrentBest[doc];
                 s.Mask[doc] |= 1 << q;
+                if (s.CurrentStrong[doc]) s.StrongMask[doc] |= 1 << q;
             }
         }
         var full = (1 << candidates.Count) - 1;
@@ -361,7 +391,9 @@ public sealed class SourceIndex
     {
         public float[] Score = [];
         public int[] Mask = [];
+        public int[] StrongMask = [];
         public float[] CurrentBest = [];
+        public bool[] CurrentStrong = [];
         public int[] CurrentStamp = [];
         public int Stamp;
         public readonly List<int> Current = [];
@@ -373,7 +405,9 @@ public sealed class SourceIndex
             if (Score.Length >= docs) return;
             Score = new float[docs];
             Mask = new int[docs];
+            StrongMask = new int[docs];
             CurrentBest = new float[docs];
+            CurrentStrong = new bool[docs];
             CurrentStamp = new int[docs];
             Stamp = 0;
         }
@@ -384,6 +418,7 @@ public sealed class SourceIndex
             {
                 Score[doc] = 0;
                 Mask[doc] = 0;
+                StrongMask[doc] = 0;
             }
             Touched.Clear();
             Full.Clear();
@@ -392,7 +427,7 @@ public sealed class SourceIndex
     }
 
     /// <summary>The query's filters; a query word of 3 to 5 digits is a ZIP (prefix) too.</summary>
-    private sealed record Filter(string? City, string? State, string? Vendor, string? Zip)
+    private sealed record Filter(string? City, string? State, string? Vendor, string? Zip, bool ConnectableOnly)
     {
         public static Filter From(SourceQuery query, out List<string> textWords)
         {
@@ -403,11 +438,12 @@ public sealed class SourceIndex
                 if (zip is null && word.Length is >= 3 and <= 5 && word.All(char.IsAsciiDigit)) zip = word;
                 else textWords.Add(word.Length > MaxWordLength ? word[..MaxWordLength] : word);
             }
-            return new Filter(Blank(query.City), Blank(query.State), Blank(query.Vendor), zip);
+            return new Filter(Blank(query.City), Blank(query.State), Blank(query.Vendor), zip, query.ConnectableOnly);
         }
 
         public bool Accepts(SourceView view) =>
-            Same(City, view.City) && Same(State, view.State) && Same(Vendor, view.Vendor)
+            (!ConnectableOnly || view.Connectable)
+            && Same(City, view.City) && Same(State, view.State) && Same(Vendor, view.Vendor)
             // "53703" is the exact ZIP, "537" its three-digit area; any prefix works the same way.
             && (Zip is null || (view.Zip is not null && view.Zip.StartsWith(Zip, StringComparison.OrdinalIgnoreCase)));
 

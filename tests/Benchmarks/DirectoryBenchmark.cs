@@ -147,7 +147,7 @@ public static class DirectoryBenchmark
     }
 
     /// <summary>The service under test: one already running, or a silo and an Api of our own.</summary>
-    private sealed class Service : IAsyncDisposable
+    internal sealed class Service : IAsyncDisposable
     {
         private readonly List<Process> _processes = [];
         private string? _database;
@@ -179,6 +179,24 @@ public static class DirectoryBenchmark
             }
         }
 
+        /// <summary>Always a silo and an Api of our own (the hosted-typing benchmark sets the Api's hosted-page settings).</summary>
+        public static async Task<Service?> StartOwnAsync(string postgres, IReadOnlyDictionary<string, string> apiEnvironment,
+            IReadOnlyDictionary<string, string>? siloEnvironment = null)
+        {
+            var service = new Service();
+            try
+            {
+                await service.StartAsync(postgres, apiEnvironment, siloEnvironment);
+                return service;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"could not start the service: {e.Message}");
+                await service.DisposeAsync();
+                return null;
+            }
+        }
+
         private static async Task<bool> AnswersAsync(Uri api)
         {
             using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(2) };
@@ -193,7 +211,8 @@ public static class DirectoryBenchmark
             }
         }
 
-        private async Task StartAsync(string postgres)
+        private async Task StartAsync(string postgres, IReadOnlyDictionary<string, string>? apiEnvironment = null,
+            IReadOnlyDictionary<string, string>? siloEnvironment = null)
         {
             var root = AppContext.BaseDirectory;
             while (!File.Exists(Path.Combine(root, "Orleans.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
@@ -230,13 +249,16 @@ public static class DirectoryBenchmark
                 ["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["PATIENTCONNECT_DEV_API_KEY"] = Key,
             };
+            foreach (var (key, value) in siloEnvironment ?? new Dictionary<string, string>()) silo[key] = value;
             Console.WriteLine($"  starting a silo and an Api ({configuration}) on database {_database}");
             var migrate = Start(Dll("Silo", "PatientConnect.Silo"), ["--migrate-only"], silo);
             if (!migrate.WaitForExit(120_000) || migrate.ExitCode != 0) throw new InvalidOperationException("Silo --migrate-only failed");
             _processes.Remove(migrate);
             migrate.Dispose();
             Start(Dll("Silo", "PatientConnect.Silo"), [], silo);
-            Start(Dll("Api", "PatientConnect.Api"), ["--urls", $"http://127.0.0.1:{apiPort}"], common);
+            var api = new Dictionary<string, string>(common);
+            foreach (var (key, value) in apiEnvironment ?? new Dictionary<string, string>()) api[key] = value;
+            Start(Dll("Api", "PatientConnect.Api"), ["--urls", $"http://127.0.0.1:{apiPort}"], api);
             var clock = Stopwatch.StartNew();
             while (!await AnswersAsync(Api))
             {

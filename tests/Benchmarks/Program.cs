@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["sync"] = SyncBenchmark.RunAsync,
     ["directory"] = DirectoryBenchmark.RunAsync,
     ["chaos"] = PatientConnect.Benchmarks.Chaos.ChaosBenchmark.RunAsync,
+    ["hosted-typing"] = HostedTypingBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

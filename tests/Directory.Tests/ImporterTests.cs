@@ -66,6 +66,8 @@ public sealed class ImporterTests
         var child = Assert.Single(result.Sources, s => s.Names[0] == "Northwind Children's Hospital");
         Assert.Equal(parent.LogoUrl, child.LogoUrl);
         Assert.Equal(parent.PortalUrl, child.PortalUrl);
+        Assert.Equal("Northwind MyChart", parent.PortalName);
+        Assert.Equal(parent.PortalName, child.PortalName);
         Assert.Equal("Salem", child.City);
     }
 

@@ -27,6 +27,25 @@ public sealed class ShippedSnapshotTests(ShippedDirectory shipped)
     }
 
     [Fact]
+    public void No_displayed_name_starts_or_ends_with_punctuation_noise()
+    {
+        var noisy = Catalog.Listed.Select(s => s.View.Name).Where(DisplayNames.HasEdgeNoise).Take(20).ToList();
+        Assert.True(noisy.Count == 0, "noisy names: " + string.Join(" | ", noisy));
+        // Nor doubled spaces, stray quotes or asterisks anywhere in a name.
+        Assert.DoesNotContain(Catalog.Listed, s => s.View.Name.Contains("  ", StringComparison.Ordinal)
+            || s.View.Name.IndexOfAny(['"', '*', '<', '>']) >= 0);
+    }
+
+    [Fact]
+    public void Names_the_lists_shout_are_shown_in_a_readable_case_and_still_found_as_typed()
+    {
+        var shouted = Catalog.Listed.Count(s => s.View.Name.Length > 12 && s.View.Name.Count(char.IsLetter) > 10 && !s.View.Name.Any(char.IsLower));
+        Assert.True(shouted < Catalog.Listed.Count / 100, $"{shouted} names still all in capitals");
+        var gift = Search("\"GIFT OF LIFE\" PROGRAM");
+        Assert.Equal("Gift of Life Program", gift[0].Name);
+    }
+
+    [Fact]
     public void Has_no_DSTU2_or_plain_http_endpoint()
     {
         Assert.All(Catalog.Listed, s =>

@@ -54,15 +54,16 @@ public sealed partial class HostedModeTests(ServiceProcesses services) : EndToEn
     }
 
     [Fact]
-    public async Task A_source_without_client_registration_is_listed_but_not_connectable()
+    public async Task A_source_without_client_registration_is_hidden_from_the_page_and_refused_when_chosen()
     {
         var session = await Flow.CreateSessionAsync(NewPatientId("unreg"));
         using var page = await Anonymous.GetAsync($"{session.Str("url")}?q=Unregistered", Cancel);
         var html = await page.Content.ReadAsStringAsync(Cancel);
-        Assert.Contains("Unregistered Clinic", html, StringComparison.Ordinal);
-        var link = Links(html).FirstOrDefault();
-        if (link is null) return; // listed without a link: nothing to follow
-        using var chosen = await Anonymous.GetAsync(new Uri(new Uri(session.Str("url")!), link.Href), Cancel);
+        // PatientConnect:HostedPage:ConnectableOnly is on by default: the page offers only what works.
+        Assert.DoesNotContain("Unregistered Clinic", html, StringComparison.Ordinal);
+        Assert.Empty(Links(html));
+        var unregistered = (await Json.GetAsync(ApiA, "v1/sources?q=Unregistered%20Clinic"))["data"]![0]!.Str("id")!;
+        using var chosen = await Anonymous.GetAsync($"{session.Str("url")}/start?source_id={unregistered}", Cancel);
         Assert.True(chosen.Headers.Location is null || chosen.Headers.Location.Authority != Services.SandboxBase.Authority,
             $"sent to the EHR for an unregistered source: {chosen.Headers.Location}");
         Assert.Equal("open", (await Flow.GetSessionAsync(session.Str("id")!)).Str("status"));

@@ -61,6 +61,31 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
     }
 
     [Fact]
+    public async Task The_empty_page_lists_the_hospitals_a_patient_can_connect_and_river_finds_Riverside_first()
+    {
+        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        var riverside = await Flow.SourceIdAsync("riverside");
+        var session = await Flow.CreateSessionAsync(NewPatientId("browseempty"));
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        await page.GotoAsync(session.Str("url")!);
+
+        // Nothing typed: the sandbox hospitals (the only connectable sources here), not the snapshot A to Z.
+        var names = (await page.Locator("#results-region a.source").AllInnerTextsAsync()).Select(n => n.Trim()).ToList();
+        Assert.Equal(["Lakeside Medical Center", "Riverside General Hospital", "Summit Health Plan"], names);
+        Assert.All(names, n => Assert.Matches(@"^\w.*[\w)]$", n));
+
+        foreach (var query in new[] { "river", "riverside", "Riverside Gen" })
+        {
+            await page.Locator("input#q").FillAsync(query);
+            await page.Locator($"#results-region[data-query=\"{query}\"]").WaitForAsync();
+            var first = page.Locator("#results-region a.source").First;
+            Assert.Equal(riverside, await first.GetAttributeAsync("data-source-id"));
+        }
+    }
+
+    [Fact]
     public async Task Patient_who_denies_lands_on_return_url_with_access_denied()
     {
         if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");

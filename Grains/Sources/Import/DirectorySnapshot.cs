@@ -17,6 +17,10 @@ public sealed record SnapshotSource
     [JsonPropertyName("zip")] public string? Zip { get; init; }
     [JsonPropertyName("logo_url")] public string? LogoUrl { get; init; }
     [JsonPropertyName("portal_url")] public string? PortalUrl { get; init; }
+    /// <summary>The patient portal's own name ("MyChart"), from a Brands bundle: patients often know it better.</summary>
+    [JsonPropertyName("portal_name")] public string? PortalName { get; init; }
+    /// <summary>Other base URLs of the same organisation's same server, merged into this one (their ids still resolve here).</summary>
+    [JsonPropertyName("merged_urls")] public IReadOnlyList<string>? MergedUrls { get; init; }
 }
 
 public sealed record SnapshotInput(

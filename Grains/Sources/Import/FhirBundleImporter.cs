@@ -99,8 +99,9 @@ public static class FhirBundleImporter
                 var lineage = Lineage(owner, organizations);
                 var logo = lineage.Select(BrandLogo).FirstOrDefault(l => l is not null) ?? portal?.Logo;
                 var portalUrl = portal?.Url ?? lineage.Skip(1).SelectMany(Portals).Select(p => p.Url).FirstOrDefault(u => u is not null);
+                var portalName = portal?.Name ?? lineage.Skip(1).SelectMany(Portals).Select(p => p.Name).FirstOrDefault(n => n is not null);
                 sources.Add(new ImportedSource(url, vendor, names.Count > 0 ? names : Text.Names(endpointName), city, state, zip,
-                    SafeUrl(logo), SafeUrl(portalUrl)));
+                    SafeUrl(logo), SafeUrl(portalUrl), DisplayNames.Clean(portalName)));
             }
         }
         return new ImportResult(file, brands ? BrandsBundleFormat : EndpointBundleFormat, sources, skipped.ToDictionary());
@@ -148,7 +149,7 @@ public static class FhirBundleImporter
     private static IEnumerable<string> References(string file, Resource resource, string property) =>
         Json.OptionalArray(file, resource.Json, property, resource.Where).Select(r => Json.Str(r, "reference")).OfType<string>();
 
-    private sealed record Portal(string? Url, string? Logo, string? Endpoint);
+    private sealed record Portal(string? Url, string? Logo, string? Endpoint, string? Name);
 
     private static IEnumerable<Portal> Portals(Resource organization)
     {
@@ -156,19 +157,20 @@ public static class FhirBundleImporter
         foreach (var ext in extensions.EnumerateArray())
         {
             if (Json.Str(ext, "url") != PortalExtension) continue;
-            string? url = null, logo = null, endpoint = null;
+            string? url = null, logo = null, endpoint = null, name = null;
             foreach (var part in SubExtensions(ext))
             {
                 switch (Json.Str(part, "url"))
                 {
                     case "portalUrl": url = Json.Str(part, "valueUrl") ?? Json.Str(part, "valueUri"); break;
                     case "portalLogo": logo = Json.Str(part, "valueUrl") ?? Json.Str(part, "valueUri"); break;
+                    case "portalName": name = Json.Str(part, "valueString"); break;
                     case "portalEndpoint":
                         endpoint = part.TryGetProperty("valueReference", out var r) ? Json.Str(r, "reference") : null;
                         break;
                 }
             }
-            yield return new Portal(url, logo, endpoint);
+            yield return new Portal(url, logo, endpoint, name);
         }
     }
 

@@ -12,7 +12,8 @@ public sealed record ImportedSource(
     string? State = null,
     string? Zip = null,
     string? LogoUrl = null,
-    string? PortalUrl = null);
+    string? PortalUrl = null,
+    string? PortalName = null);
 
 /// <summary>A file that cannot be imported. Nothing from it is used: a half-read list is worse than none.</summary>
 public sealed class DirectoryImportException(string file, string message, Exception? inner = null)

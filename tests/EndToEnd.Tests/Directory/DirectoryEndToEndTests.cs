@@ -77,11 +77,14 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
     public async Task The_results_fragment_serves_search_as_you_type_for_an_open_session_only()
     {
         var session = await Flow.CreateSessionAsync(NewPatientId("sayt"));
-        using var fragment = await Anonymous.GetAsync($"{session.Str("url")}/results?q=stanferd", Cancel);
+        var riverside = await Flow.SourceIdAsync("riverside");
+        using var fragment = await Anonymous.GetAsync($"{session.Str("url")}/results?q=rivrside", Cancel);
         var html = await fragment.Content.ReadAsStringAsync(Cancel);
         Assert.Equal(HttpStatusCode.OK, fragment.StatusCode);
-        Assert.Contains("Stanford Health Care", html, StringComparison.Ordinal);
-        Assert.Contains("class=\"source\" data-source-id=\"src_", html, StringComparison.Ordinal);
+        Assert.Contains("Riverside General Hospital", html, StringComparison.Ordinal);
+        Assert.Contains($"data-source-id=\"{riverside}\"", html, StringComparison.Ordinal);
+        // The hosted page hides what cannot be connected (PatientConnect:HostedPage:ConnectableOnly, on by default).
+        Assert.DoesNotContain("Riverside Nephrology", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<html", html, StringComparison.Ordinal);
 
         using var unknown = await Anonymous.GetAsync("connect/ps_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/results?q=stanford", Cancel);
@@ -92,7 +95,7 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
     public async Task Typing_in_the_hosted_search_box_shows_matches_without_submitting()
     {
         if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
-        var stanford = (await FirstAsync("q=stanford%20health%20care")).Str("id")!;
+        var riverside = await Flow.SourceIdAsync("riverside");
         var session = await Flow.CreateSessionAsync(NewPatientId("typing"));
 
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
@@ -103,13 +106,13 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
         page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) errors.Add(message.Text); };
         Assert.Equal(200, (await page.GotoAsync(session.Str("url")!))?.Status);
 
-        await page.Locator("input#q").PressSequentiallyAsync("stanferd hea", new() { Delay = 30 });
-        var result = page.Locator($"#results-region a.source[data-source-id=\"{stanford}\"]");
+        await page.Locator("input#q").PressSequentiallyAsync("rivrside gen", new() { Delay = 30 });
+        var result = page.Locator($"#results-region a.source[data-source-id=\"{riverside}\"]");
         await result.WaitForAsync();
-        Assert.Equal("Stanford Health Care", (await result.InnerTextAsync()).Trim());
+        Assert.Equal("Riverside General Hospital", (await result.InnerTextAsync()).Trim());
         // No navigation happened: the page's address only reflects the query, for back/refresh.
         Assert.StartsWith(session.Str("url")!, page.Url, StringComparison.Ordinal);
-        Assert.Contains("q=stanferd", page.Url, StringComparison.Ordinal);
+        Assert.Contains("q=rivrside", page.Url, StringComparison.Ordinal);
         Assert.Empty(errors);
     }
 }
