@@ -100,14 +100,16 @@ public static class ConnectApi
         HttpContext http, IClusterClient cluster)
     {
         var sessionId = OAuthState.SessionIdOf(state);
+        // The refusal page is chosen by the browser's language: an unknown state names no session.
+        var text = PageText.Choose(http, null);
         if (sessionId is null)
         {
-            return Html(http, StatusCodes.Status400BadRequest, ConnectHtml.MessagePage(
-                "This sign-in could not be completed",
-                "The response from the patient portal is missing or has an invalid state. Go back to the app and start again.",
-                null));
+            return Html(http, StatusCodes.Status400BadRequest,
+                ConnectHtml.MessagePage(text, text.SignInFailedTitle, text.SignInInvalidMessage, null));
         }
 
+        // Safe to repeat (see CompleteCallback): a call cut off by a silo loss is retried, and a
+        // reload of this URL shows the outcome recorded the first time.
         var outcome = await cluster.GetGrain<IPatientSessionGrain>(sessionId)
             .CompleteCallback(new OAuthCallback(state!, code, error, errorDescription));
         if (outcome.RedirectUrl is { } redirect)
@@ -115,10 +117,8 @@ public static class ConnectApi
             NoStore(http);
             return TypedResults.Redirect(redirect);
         }
-        return Html(http, StatusCodes.Status400BadRequest, ConnectHtml.MessagePage(
-            "This sign-in could not be completed",
-            outcome.ErrorMessage ?? "This sign-in link is invalid or was already used. Go back to the app and start again.",
-            null));
+        return Html(http, StatusCodes.Status400BadRequest,
+            ConnectHtml.MessagePage(text, text.SignInFailedTitle, text.SignInInvalidMessage, null));
     }
 
     /// <summary>The page for a session that no longer takes a connection, or null while it is open.</summary>

@@ -29,6 +29,8 @@ public sealed record PageText
     public required string NotConnectable { get; init; }
     public required string BackToApp { get; init; }
     public required string ChooseAnother { get; init; }
+    public required string SignInFailedTitle { get; init; }
+    public required string SignInInvalidMessage { get; init; }
     public required string ChooseTitle { get; init; }
     public required string ChooseMessage { get; init; }
     public required string NotFoundTitle { get; init; }
@@ -68,6 +70,8 @@ public sealed record PageText
         NotConnectable = "Online connection not available yet",
         BackToApp = "Back to the app",
         ChooseAnother = "Choose another provider",
+        SignInFailedTitle = "This sign-in could not be completed",
+        SignInInvalidMessage = "The response from the patient portal is not valid or was already used. Go back to the app and start again.",
         ChooseTitle = "Choose a provider",
         ChooseMessage = "That provider link is not valid. Please pick your provider from the list.",
         NotFoundTitle = "Link not found",
@@ -108,6 +112,8 @@ public sealed record PageText
         NotConnectable = "La conexión en línea aún no está disponible",
         BackToApp = "Volver a la aplicación",
         ChooseAnother = "Elegir otro proveedor",
+        SignInFailedTitle = "No se pudo completar el inicio de sesión",
+        SignInInvalidMessage = "La respuesta del portal de pacientes no es válida o ya se usó. Vuelva a la aplicación y empiece de nuevo.",
         ChooseTitle = "Elija un proveedor",
         ChooseMessage = "Ese enlace de proveedor no es válido. Elija su proveedor de la lista.",
         NotFoundTitle = "Enlace no encontrado",
