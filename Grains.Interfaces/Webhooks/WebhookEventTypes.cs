@@ -11,4 +11,17 @@ public static class WebhookEventTypes
     public const string ConnectionDisconnected = "connection.disconnected";
     public const string SyncCompleted = "records.sync.completed";
     public const string SyncFailed = "records.sync.failed";
+
+    // In the patient history only (GET /v1/patients/{id}/events), never sent to webhook endpoints.
+    public const string ConnectionRefreshed = "connection.refreshed";
+    public const string SyncStarted = "records.sync.started";
+
+    public static bool IsHistoryOnly(string type) => type is ConnectionRefreshed or SyncStarted;
+
+    /// <summary>Every type the history can hold (the ?type= filter accepts these).</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        SessionCompleted, SessionExpired, ConnectionActive, ConnectionFailed, ConnectionRefreshFailed, ConnectionDisconnected,
+        SyncCompleted, SyncFailed, ConnectionRefreshed, SyncStarted,
+    ];
 }

@@ -224,6 +224,8 @@ public sealed class ConnectionGrain(
         {
             SyncStatus.Completed when previous != (SyncStatus.Completed, sync.CompletedAt) => WebhookEventTypes.SyncCompleted,
             SyncStatus.Failed when previous != (SyncStatus.Failed, sync.CompletedAt) => WebhookEventTypes.SyncFailed,
+            // A resumed run (silo restart) reports Running again with the same start: one event per run.
+            SyncStatus.Running when (S.SyncStatus, S.SyncStartedAt) != (SyncStatus.Running, sync.StartedAt) => WebhookEventTypes.SyncStarted,
             _ => null,
         };
         await Change(s =>
@@ -305,7 +307,7 @@ public sealed class ConnectionGrain(
                 s.LastRefreshedAt = now;
                 s.RefreshFailures = 0;
                 if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
-            });
+            }, WebhookEventTypes.ConnectionRefreshed);
             logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
             await ScheduleNextRefresh();
             return RefreshResult.Refreshed;
@@ -399,12 +401,19 @@ public sealed class ConnectionGrain(
         try
         {
             var now = timeProvider.GetUtcNow();
+            // The history's status_before: none for a connection's first change.
+            var statusBefore = S.UpdatedAt == default ? null : EventJson.Wire(S.Status);
+            var syncBefore = EventJson.Wire(S.SyncStatus);
             mutate(S);
             S.UpdatedAt = now;
             if (eventTypes.Length > 0)
             {
                 var view = View();
-                foreach (var type in eventTypes) S.PendingEvents.Add(EventJson.ForConnection(type, S.TenantId!, view, now));
+                foreach (var type in eventTypes)
+                {
+                    var before = type.StartsWith("records.sync.", StringComparison.Ordinal) ? syncBefore : statusBefore;
+                    S.PendingEvents.Add(EventJson.ForConnection(type, S.TenantId!, view, now, before));
+                }
             }
             await state.WriteStateAsync();
             await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
