@@ -45,6 +45,10 @@ public sealed class ConnectionState
     [Id(23)] public Dictionary<string, long>? SyncCounts { get; set; }
     /// <summary>Searches the last sync skipped without failing (a 400 or 403 on one type, …).</summary>
     [Id(24)] public List<string>? SyncNotes { get; set; }
+    /// <summary>When the patient's authorization ends at the source (null: no known limit).</summary>
+    [Id(25)] public DateTimeOffset? AuthorizationExpiresAt { get; set; }
+    /// <summary>The authorization end connection.expiring was sent for: once per authorization.</summary>
+    [Id(26)] public DateTimeOffset? ExpiringSentFor { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -69,11 +73,13 @@ public sealed class ConnectionGrain(
     SmartClient smart,
     IEventOutbox outbox,
     IOptions<RefreshOptions> refreshOptions,
+    IOptions<AuthorizationOptions> authorizationOptions,
     IServiceProvider services,
     TimeProvider timeProvider,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable
 {
     public const string RefreshReminder = "refresh";
+    public const string ExpiringReminder = "expiring";
     public const string NoRefreshTokenCode = "no_refresh_token";
 
     // ReportSync interleaves with every other call; all state changes and writes go through this gate.
@@ -111,9 +117,13 @@ public sealed class ConnectionGrain(
             s.AccessExpiresAt = grant.AccessExpiresAt;
             s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
             s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
+            // A new consent is a new authorization: its own end, its own warning.
+            s.AuthorizationExpiresAt = AuthorizationEnd(now);
+            s.ExpiringSentFor = null;
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         await ScheduleNextRefresh();
+        await ScheduleExpiringWarning();
         if (R.StartSyncOnActivate) StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
         return View();
     }
@@ -242,6 +252,11 @@ public sealed class ConnectionGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == ExpiringReminder)
+        {
+            await WarnExpiring();
+            return;
+        }
         if (reminderName != RefreshReminder) return;
         await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null)
@@ -438,16 +453,62 @@ public sealed class ConnectionGrain(
         await this.RegisterOrUpdateReminder(RefreshReminder, due, R.ReminderPeriod);
     }
 
+    /// <summary>
+    /// The authorization's end: the vendor's configured maximum from the consent, else unknown (null).
+    /// </summary>
+    private DateTimeOffset? AuthorizationEnd(DateTimeOffset consentedAt)
+    {
+        var vendor = catalog.Find(S.SourceId)?.View.Vendor;
+        return vendor is not null && authorizationOptions.Value.VendorMaximum.TryGetValue(vendor, out var maximum) && maximum > TimeSpan.Zero
+            ? consentedAt + maximum
+            : null;
+    }
+
+    private async Task ScheduleExpiringWarning()
+    {
+        if (S.Status != ConnectionStatus.Active || S.AuthorizationExpiresAt is not { } expires || S.ExpiringSentFor == expires)
+        {
+            await StopReminder(ExpiringReminder);
+            return;
+        }
+        var due = expires - authorizationOptions.Value.WarnBefore - timeProvider.GetUtcNow();
+        await this.RegisterOrUpdateReminder(ExpiringReminder, due < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : due, R.ReminderPeriod);
+    }
+
+    /// <summary>connection.expiring, once per authorization, when its warning window has begun.</summary>
+    private async Task WarnExpiring()
+    {
+        await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        if (S.Status == ConnectionStatus.Active && S.AuthorizationExpiresAt is { } expires && S.ExpiringSentFor != expires)
+        {
+            if (timeProvider.GetUtcNow() < expires - authorizationOptions.Value.WarnBefore)
+            {
+                // Fired early (clock skew between silos, or the fallback period): aim again.
+                await ScheduleExpiringWarning();
+                return;
+            }
+            await Change(s => s.ExpiringSentFor = expires, WebhookEventTypes.ConnectionExpiring);
+            logger.LogInformation("Connection {ConnectionId}: authorization ends {ExpiresAt:O}; connection.expiring sent", Id, expires);
+        }
+        await StopReminder(ExpiringReminder);
+    }
+
     private async Task StopReminder()
+    {
+        await StopReminder(ExpiringReminder);
+        await StopReminder(RefreshReminder);
+    }
+
+    private async Task StopReminder(string name)
     {
         try
         {
-            if (await this.GetReminder(RefreshReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            if (await this.GetReminder(name) is { } reminder) await this.UnregisterReminder(reminder);
         }
         catch (Exception e)
         {
             // A leftover reminder finds the connection inactive on its next tick and removes itself.
-            logger.LogWarning(e, "Connection {ConnectionId}: removing the refresh reminder failed", Id);
+            logger.LogWarning(e, "Connection {ConnectionId}: removing the {Reminder} reminder failed", Id, name);
         }
     }
 
@@ -545,6 +606,7 @@ public sealed class ConnectionGrain(
             s.AccessExpiresAt,
             new SyncView(s.SyncStatus, s.SyncResourcesFetched, s.SyncStartedAt, s.SyncCompletedAt, s.SyncError, s.SyncCounts, s.SyncNotes),
             s.CreatedAt,
-            s.UpdatedAt);
+            s.UpdatedAt,
+            s.AuthorizationExpiresAt);
     }
 }
