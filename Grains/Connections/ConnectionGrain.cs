@@ -118,7 +118,7 @@ public sealed class ConnectionGrain(
             s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
             s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
             // A new consent is a new authorization: its own end, its own warning.
-            s.AuthorizationExpiresAt = AuthorizationEnd(now);
+            s.AuthorizationExpiresAt = grant.RefreshExpiresAt ?? AuthorizationEnd(now);
             s.ExpiringSentFor = null;
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
@@ -454,7 +454,8 @@ public sealed class ConnectionGrain(
     }
 
     /// <summary>
-    /// The authorization's end: the vendor's configured maximum from the consent, else unknown (null).
+    /// Without an end announced by the token response (refresh_token_expires_in): the vendor's configured
+    /// maximum from the consent, else unknown (null).
     /// </summary>
     private DateTimeOffset? AuthorizationEnd(DateTimeOffset consentedAt)
     {
