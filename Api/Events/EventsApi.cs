@@ -23,7 +23,15 @@ public static class EventsApi
             .WithName("ListPatientEvents")
             .WithSummary("The patient's history, newest first: sessions completed or expired, connection status changes with their failure, " +
                          "refreshes, syncs started and ended. Filter by type (comma list) and since (created_at ≥).")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithResponseExample(StatusCodes.Status200OK, "application/json", """
+                {"data": [{"id": "evt_3k2n7q4m5p6r7s8t9v2w3x4y5z6a7b8c", "type": "connection.refresh_failed", "created_at": "2026-01-31T10:15:00Z",
+                  "patient_session_id": null, "connection_id": "conn_4d5e6f7g2h3j4k5m6n7p2q3r4s5t6u7v",
+                  "status_before": "active", "status_after": "refresh_failed", "failure_code": "invalid_grant",
+                  "failure_description": "The source refused to refresh access (invalid_grant). The patient needs to reconnect.",
+                  "webhook": true, "data": {"id": "conn_4d5e6f7g2h3j4k5m6n7p2q3r4s5t6u7v", "patient_id": "user-123", "status": "refresh_failed"}}],
+                 "next_cursor": "aDEyMw"}
+                """);
         return endpoints;
     }
 

@@ -3,6 +3,7 @@ using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 using Microsoft.AspNetCore.Mvc;
 using PatientConnect.Api.Auth;
+using PatientConnect.Api.Hosting;
 using PatientConnect.Records;
 
 namespace PatientConnect.Api.Fhir;
@@ -31,7 +32,20 @@ public static partial class FhirApi
                          "Parameters: _id (comma list), _lastUpdated (eq|ge|gt|le|lt|sa|eb + date), connection (conn_…), _count (default 50, capped at 1000), _total=none.")
             .Produces(StatusCodes.Status200OK, contentType: "application/fhir+json")
             .Produces(StatusCodes.Status400BadRequest, contentType: "application/fhir+json")
-            .Produces(StatusCodes.Status404NotFound, contentType: "application/fhir+json");
+            .Produces(StatusCodes.Status404NotFound, contentType: "application/fhir+json")
+            .WithResponseExample(StatusCodes.Status200OK, "application/fhir+json", """
+                {"resourceType": "Bundle", "type": "searchset", "total": 212,
+                 "link": [{"relation": "self", "url": "https://api.example/v1/patients/user-123/fhir/Observation?_count=50"},
+                          {"relation": "next", "url": "https://api.example/v1/patients/user-123/fhir/Observation?_count=50&_cursor=WyJPYnNlcnZhdGlvbiJd"}],
+                 "entry": [{"fullUrl": "https://api.example/v1/patients/user-123/fhir/Observation/obs-1",
+                            "resource": {"resourceType": "Observation", "id": "obs-1", "status": "final", "code": {"text": "Heart rate"}},
+                            "search": {"mode": "match"}}]}
+                """)
+            .WithResponseExample(StatusCodes.Status400BadRequest, "application/fhir+json", """
+                {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid",
+                  "diagnostics": "_lastUpdated: must be a FHIR date or dateTime with an optional prefix eq, ge, gt, le, lt, sa or eb (e.g. ge2024-01-31).",
+                  "expression": ["_lastUpdated"]}]}
+                """);
 
         fhir.MapGet("/{type}/{id}", Read)
             .WithName("ReadPatientFhirResource")
@@ -45,7 +59,9 @@ public static partial class FhirApi
             .WithSummary("Every stored record of the patient as application/fhir+ndjson (one resource per line), streamed one resource type after another. " +
                          "_type (comma list) and connection filter.")
             .Produces(StatusCodes.Status200OK, contentType: FhirResponses.Ndjson)
-            .Produces(StatusCodes.Status400BadRequest, contentType: "application/fhir+json");
+            .Produces(StatusCodes.Status400BadRequest, contentType: "application/fhir+json")
+            .WithResponseExample(StatusCodes.Status200OK, FhirResponses.Ndjson,
+                "\"{\\\"resourceType\\\": \\\"Condition\\\", \\\"id\\\": \\\"c1\\\"}\\n{\\\"resourceType\\\": \\\"Observation\\\", \\\"id\\\": \\\"o1\\\"}\\n\"");
 
         return endpoints;
     }

@@ -273,10 +273,15 @@ public sealed class FhirApiTests(ServiceProcesses services) : EndToEndTest(servi
         var document = await Json.GetAsync(Anonymous, "openapi/v1.json");
         var paths = document["paths"]!.AsObject();
         foreach (var path in new[] { "/v1/patients/{patient_id}/fhir/metadata", "/v1/patients/{patient_id}/fhir/{type}",
-                     "/v1/patients/{patient_id}/fhir/{type}/{id}", "/v1/patients/{patient_id}/$export" })
+                     "/v1/patients/{patient_id}/fhir/{type}/{id}", "/v1/patients/{patient_id}/$export", "/v1/patients/{patient_id}/events" })
         {
             Assert.True(paths[path]?["get"] is not null, $"{path} missing: {string.Join(", ", paths.Select(p => p.Key))}");
         }
+        var search = paths["/v1/patients/{patient_id}/fhir/{type}"]!["get"]!["responses"]!;
+        Assert.Equal("searchset", search["200"]!["content"]!["application/fhir+json"]!["example"].Str("type"));
+        Assert.Equal("OperationOutcome", search["400"]!["content"]!["application/fhir+json"]!["example"].Str("resourceType"));
+        var events = paths["/v1/patients/{patient_id}/events"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["example"]!;
+        Assert.Equal("connection.refresh_failed", events["data"]![0].Str("type"));
     }
 
     private async Task<List<string>> StoredRecordHashesAsync(string patient)
