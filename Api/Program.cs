@@ -5,6 +5,8 @@ using PatientConnect.Api.Auth;
 using PatientConnect.Api.Connect;
 using PatientConnect.Api.Connections;
 using PatientConnect.Api.Errors;
+using PatientConnect.Api.Events;
+using PatientConnect.Api.Fhir;
 using PatientConnect.Api.Health;
 using PatientConnect.Api.Hosting;
 using PatientConnect.Api.Patients;
@@ -83,6 +85,8 @@ v1.MapPatientsApi();
 v1.MapConnectionsApi();
 v1.MapSourcesApi();
 v1.MapRecordsApi();
+v1.MapFhirApi();
+v1.MapEventsApi();
 v1.MapWebhooksApi();
 
 app.Run();

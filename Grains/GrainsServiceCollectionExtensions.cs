@@ -33,6 +33,7 @@ public static class GrainsServiceCollectionExtensions
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
         services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName));
+        services.AddOptions<AuthorizationOptions>().Bind(configuration.GetSection(AuthorizationOptions.SectionName));
 
         services.AddHttpClient(SmartClient.HttpClientName, client =>
             {

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using PatientConnect.Api.Errors;
 using PatientConnect.Api.Hosting;
 using PatientConnect.Idempotency;
@@ -15,16 +17,19 @@ public abstract record PostOutcome
     /// <summary>The request took effect; its answer is stored and replayed for the same key and body.</summary>
     public sealed record Done(int StatusCode, object Body, string? Location) : PostOutcome;
 
-    /// <summary>Nothing was created; the key is released so the client can fix the request and retry with it.</summary>
-    public sealed record Refused(IResult Problem) : PostOutcome;
+    /// <summary>Nothing was created; the refusal is stored and replayed like a success, for the same key and body.</summary>
+    public sealed record Refused(ProblemHttpResult Problem) : PostOutcome;
 }
 
 /// <summary>
 /// <c>Idempotency-Key</c> for every POST. The key is claimed in its grain before the handler runs,
 /// so two concurrent retries cannot both create. Decisions:
 /// <list type="bullet">
-/// <item>Only answers that took effect (2xx) are stored and replayed. A refusal (4xx) releases the
-/// claim: nothing was created, so retrying the same key with a corrected body is allowed.</item>
+/// <item>The first answer is the answer: a creation (2xx) and a refusal by the domain (4xx, e.g. a
+/// source that cannot be connected) are both stored and replayed for the same key and body, so a retry
+/// never turns a refusal into a creation behind the client's back. A corrected request needs a new key
+/// (the same key with another body is 422). Requests refused before they ran (malformed JSON, invalid
+/// fields, a bad key) claim nothing.</item>
 /// <item>An exception also releases the claim. If the cluster created the object and the answer was
 /// lost on the way back, a retry can create a second one; the alternative (keeping the claim) would
 /// block the key until it expires, which is worse for a client that followed the rules.</item>
@@ -60,6 +65,13 @@ public static partial class IdempotentPost
                 return Problems.IdempotencyKeyReused();
             if (stored.StatusCode == 0) return Problems.IdempotencyKeyInProgress();
             http.Response.Headers[ReplayedHeaderName] = "true";
+            if (stored.Refusal && JsonSerializer.Deserialize<ProblemDetails>(stored.BodyJson) is { } refusal)
+            {
+                // Through the problem details service again: this request's instance and trace id.
+                refusal.Instance = null;
+                refusal.Extensions.Remove("trace_id");
+                return TypedResults.Problem(refusal);
+            }
             return Stored(stored.StatusCode, stored.BodyJson, stored.Location, http);
         }
 
@@ -89,7 +101,17 @@ public static partial class IdempotentPost
                 }
                 return Stored(done.StatusCode, json, done.Location, http);
             case PostOutcome.Refused refused:
-                await TryRelease(grain, http);
+                var problem = JsonSerializer.Serialize(refused.Problem.ProblemDetails);
+                try
+                {
+                    await grain.Complete(new IdempotentResponse(requestHash, refused.Problem.StatusCode, problem, null, time.GetUtcNow(), Refusal: true));
+                }
+                catch (Exception e)
+                {
+                    // Nothing was created: releasing the key is safe, and better than answering 5xx.
+                    LogCompleteFailed(Logger(http), e);
+                    await TryRelease(grain, http);
+                }
                 return refused.Problem;
             default:
                 throw new InvalidOperationException("Unknown outcome " + outcome.GetType().Name);
@@ -135,7 +157,7 @@ public static partial class IdempotentPost
     private static ILogger Logger(HttpContext http) =>
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IdempotentPost).FullName!);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing an idempotent response failed; the created object is answered anyway")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing an idempotent response failed; the answer is given anyway")]
     private static partial void LogCompleteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing an idempotency claim failed; the key stays claimed until it expires")]

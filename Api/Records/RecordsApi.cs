@@ -88,7 +88,7 @@ public static partial class RecordsApi
         return json is null ? Problems.NotFound("record", $"{type}/{id}") : TypedResults.Text(json, JsonContentType, Encoding.UTF8);
     }
 
-    private static bool TryParseTimestamp(string raw, out DateTimeOffset value)
+    internal static bool TryParseTimestamp(string raw, out DateTimeOffset value)
     {
         value = default;
         // An unencoded '+' of an offset arrives as a space.

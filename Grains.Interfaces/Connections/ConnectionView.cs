@@ -16,4 +16,5 @@ public sealed record ConnectionView(
     [property: Id(10)] DateTimeOffset? AccessExpiresAt,
     [property: Id(11)] SyncView Sync,
     [property: Id(12)] DateTimeOffset CreatedAt,
-    [property: Id(13)] DateTimeOffset UpdatedAt);
+    [property: Id(13)] DateTimeOffset UpdatedAt,
+    [property: Id(14)] DateTimeOffset? AuthorizationExpiresAt = null);

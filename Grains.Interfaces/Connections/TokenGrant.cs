@@ -13,7 +13,9 @@ public sealed record TokenGrant(
     [property: Id(2)] DateTimeOffset AccessExpiresAt,
     [property: Id(3)] IReadOnlyList<string> Scopes,
     [property: Id(4)] string? FhirPatientId,
-    [property: Id(5)] string? GrantId = null)
+    [property: Id(5)] string? GrantId = null,
+    // When the refresh token stops working, from the token response's refresh_token_expires_in (null: not announced).
+    [property: Id(6)] DateTimeOffset? RefreshExpiresAt = null)
 {
     // Keep tokens out of any log line or exception message that prints the record.
     public override string ToString() =>

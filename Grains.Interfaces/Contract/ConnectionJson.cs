@@ -17,7 +17,8 @@ public sealed record ConnectionJson(
     DateTime? AccessExpiresAt,
     SyncJson Sync,
     DateTime CreatedAt,
-    DateTime UpdatedAt)
+    DateTime UpdatedAt,
+    DateTime? AuthorizationExpiresAt)
 {
     public static ConnectionJson From(ConnectionView view) => new(
         view.Id,
@@ -33,7 +34,8 @@ public sealed record ConnectionJson(
         view.AccessExpiresAt?.UtcDateTime,
         SyncJson.From(view.Sync ?? SyncView.Pending),
         view.CreatedAt.UtcDateTime,
-        view.UpdatedAt.UtcDateTime);
+        view.UpdatedAt.UtcDateTime,
+        view.AuthorizationExpiresAt?.UtcDateTime);
 }
 
 public sealed record SyncJson(

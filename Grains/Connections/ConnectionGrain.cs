@@ -45,8 +45,12 @@ public sealed class ConnectionState
     [Id(23)] public Dictionary<string, long>? SyncCounts { get; set; }
     /// <summary>Searches the last sync skipped without failing (a 400 or 403 on one type, …).</summary>
     [Id(24)] public List<string>? SyncNotes { get; set; }
+    /// <summary>When the patient's authorization ends at the source (null: no known limit).</summary>
+    [Id(25)] public DateTimeOffset? AuthorizationExpiresAt { get; set; }
+    /// <summary>The authorization end connection.expiring was sent for: once per authorization.</summary>
+    [Id(26)] public DateTimeOffset? ExpiringSentFor { get; set; }
     /// <summary>The grant last applied by Activate: the same grant handed over again changes nothing.</summary>
-    [Id(25)] public string? LastGrantId { get; set; }
+    [Id(27)] public string? LastGrantId { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => TenantId is not null;
@@ -71,11 +75,13 @@ public sealed class ConnectionGrain(
     SmartClient smart,
     IEventOutbox outbox,
     IOptions<RefreshOptions> refreshOptions,
+    IOptions<AuthorizationOptions> authorizationOptions,
     IServiceProvider services,
     TimeProvider timeProvider,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable
 {
     public const string RefreshReminder = "refresh";
+    public const string ExpiringReminder = "expiring";
     public const string NoRefreshTokenCode = "no_refresh_token";
 
     // ReportSync interleaves with every other call; all state changes and writes go through this gate.
@@ -117,9 +123,13 @@ public sealed class ConnectionGrain(
             s.AccessTokenProtected = protector.Protect(grant.AccessToken, TokenContext("access"));
             s.RefreshTokenProtected = grant.RefreshToken is null ? null : protector.Protect(grant.RefreshToken, TokenContext("refresh"));
             s.LastGrantId = grant.GrantId;
+            // A new consent is a new authorization: its own end, its own warning.
+            s.AuthorizationExpiresAt = grant.RefreshExpiresAt ?? AuthorizationEnd(now);
+            s.ExpiringSentFor = null;
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         await ScheduleNextRefresh();
+        await ScheduleExpiringWarning();
         if (R.StartSyncOnActivate) StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
         return View();
     }
@@ -232,6 +242,8 @@ public sealed class ConnectionGrain(
         {
             SyncStatus.Completed when previous != (SyncStatus.Completed, sync.CompletedAt) => WebhookEventTypes.SyncCompleted,
             SyncStatus.Failed when previous != (SyncStatus.Failed, sync.CompletedAt) => WebhookEventTypes.SyncFailed,
+            // A resumed run (silo restart) reports Running again with the same start: one event per run.
+            SyncStatus.Running when (S.SyncStatus, S.SyncStartedAt) != (SyncStatus.Running, sync.StartedAt) => WebhookEventTypes.SyncStarted,
             _ => null,
         };
         await Change(s =>
@@ -248,6 +260,11 @@ public sealed class ConnectionGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == ExpiringReminder)
+        {
+            await WarnExpiring();
+            return;
+        }
         if (reminderName != RefreshReminder) return;
         await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null)
@@ -313,7 +330,7 @@ public sealed class ConnectionGrain(
                 s.LastRefreshedAt = now;
                 s.RefreshFailures = 0;
                 if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
-            });
+            }, WebhookEventTypes.ConnectionRefreshed);
             logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
             await ScheduleNextRefresh();
             return RefreshResult.Refreshed;
@@ -407,12 +424,19 @@ public sealed class ConnectionGrain(
         try
         {
             var now = timeProvider.GetUtcNow();
+            // The history's status_before: none for a connection's first change.
+            var statusBefore = S.UpdatedAt == default ? null : EventJson.Wire(S.Status);
+            var syncBefore = EventJson.Wire(S.SyncStatus);
             mutate(S);
             S.UpdatedAt = now;
             if (eventTypes.Length > 0)
             {
                 var view = View();
-                foreach (var type in eventTypes) S.PendingEvents.Add(EventJson.ForConnection(type, S.TenantId!, view, now));
+                foreach (var type in eventTypes)
+                {
+                    var before = type.StartsWith("records.sync.", StringComparison.Ordinal) ? syncBefore : statusBefore;
+                    S.PendingEvents.Add(EventJson.ForConnection(type, S.TenantId!, view, now, before));
+                }
             }
             await state.WriteStateAsync();
             await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
@@ -437,16 +461,63 @@ public sealed class ConnectionGrain(
         await this.RegisterOrUpdateReminder(RefreshReminder, due, R.ReminderPeriod);
     }
 
+    /// <summary>
+    /// Without an end announced by the token response (refresh_token_expires_in): the vendor's configured
+    /// maximum from the consent, else unknown (null).
+    /// </summary>
+    private DateTimeOffset? AuthorizationEnd(DateTimeOffset consentedAt)
+    {
+        var vendor = catalog.Find(S.SourceId)?.View.Vendor;
+        return vendor is not null && authorizationOptions.Value.VendorMaximum.TryGetValue(vendor, out var maximum) && maximum > TimeSpan.Zero
+            ? consentedAt + maximum
+            : null;
+    }
+
+    private async Task ScheduleExpiringWarning()
+    {
+        if (S.Status != ConnectionStatus.Active || S.AuthorizationExpiresAt is not { } expires || S.ExpiringSentFor == expires)
+        {
+            await StopReminder(ExpiringReminder);
+            return;
+        }
+        var due = expires - authorizationOptions.Value.WarnBefore - timeProvider.GetUtcNow();
+        await this.RegisterOrUpdateReminder(ExpiringReminder, due < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : due, R.ReminderPeriod);
+    }
+
+    /// <summary>connection.expiring, once per authorization, when its warning window has begun.</summary>
+    private async Task WarnExpiring()
+    {
+        await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        if (S.Status == ConnectionStatus.Active && S.AuthorizationExpiresAt is { } expires && S.ExpiringSentFor != expires)
+        {
+            if (timeProvider.GetUtcNow() < expires - authorizationOptions.Value.WarnBefore)
+            {
+                // Fired early (clock skew between silos, or the fallback period): aim again.
+                await ScheduleExpiringWarning();
+                return;
+            }
+            await Change(s => s.ExpiringSentFor = expires, WebhookEventTypes.ConnectionExpiring);
+            logger.LogInformation("Connection {ConnectionId}: authorization ends {ExpiresAt:O}; connection.expiring sent", Id, expires);
+        }
+        await StopReminder(ExpiringReminder);
+    }
+
     private async Task StopReminder()
+    {
+        await StopReminder(ExpiringReminder);
+        await StopReminder(RefreshReminder);
+    }
+
+    private async Task StopReminder(string name)
     {
         try
         {
-            if (await this.GetReminder(RefreshReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            if (await this.GetReminder(name) is { } reminder) await this.UnregisterReminder(reminder);
         }
         catch (Exception e)
         {
             // A leftover reminder finds the connection inactive on its next tick and removes itself.
-            logger.LogWarning(e, "Connection {ConnectionId}: removing the refresh reminder failed", Id);
+            logger.LogWarning(e, "Connection {ConnectionId}: removing the {Reminder} reminder failed", Id, name);
         }
     }
 
@@ -544,6 +615,7 @@ public sealed class ConnectionGrain(
             s.AccessExpiresAt,
             new SyncView(s.SyncStatus, s.SyncResourcesFetched, s.SyncStartedAt, s.SyncCompletedAt, s.SyncError, s.SyncCounts, s.SyncNotes),
             s.CreatedAt,
-            s.UpdatedAt);
+            s.UpdatedAt,
+            s.AuthorizationExpiresAt);
     }
 }

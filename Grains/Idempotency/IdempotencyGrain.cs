@@ -13,6 +13,8 @@ public sealed class IdempotencyState
     [Id(4)] public string? BodyJson { get; set; }
     [Id(5)] public string? Location { get; set; }
     [Id(6)] public DateTimeOffset? CompletedAt { get; set; }
+    /// <summary>The stored answer is a refusal (problem details), replayed like a success.</summary>
+    [Id(7)] public bool Refusal { get; set; }
 }
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed class IdempotencyGrain(
         {
             if (s.Completed)
             {
-                return new IdempotentResponse(s.RequestHash ?? "", s.StatusCode, s.BodyJson ?? "", s.Location, s.CompletedAt ?? claimedAt);
+                return new IdempotentResponse(s.RequestHash ?? "", s.StatusCode, s.BodyJson ?? "", s.Location, s.CompletedAt ?? claimedAt, s.Refusal);
             }
             if (now - claimedAt < AbandonedClaimAfter)
             {
@@ -66,6 +68,7 @@ public sealed class IdempotencyGrain(
         s.StatusCode = response.StatusCode;
         s.BodyJson = response.BodyJson;
         s.Location = response.Location;
+        s.Refusal = response.Refusal;
         s.CompletedAt = response.CreatedAt == default ? timeProvider.GetUtcNow() : response.CreatedAt;
         await state.WriteStateAsync();
     }

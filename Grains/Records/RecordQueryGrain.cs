@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using PatientConnect.Common;
 using PatientConnect.Grains.Storage;
 using PatientConnect.Records;
@@ -20,4 +22,31 @@ public sealed class RecordQueryGrain(IRecordStore store) : Grain, IRecordQueryGr
 
     public async Task<string?> Get(string tenantId, string patientId, string resourceType, string resourceId) =>
         await store.GetAsync(tenantId, patientId, resourceType, resourceId);
+
+    public Task<FhirSearchPage> Search(FhirSearch search)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(search.TenantId);
+        ArgumentException.ThrowIfNullOrEmpty(search.PatientId);
+        return store.SearchAsync(search);
+    }
+
+    public async Task<NdjsonChunk> ExportChunk(FhirSearch search)
+    {
+        var page = await Search(search with { IncludeTotal = false });
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, page.Resources.Sum(r => r.Json.Length + 1)));
+        foreach (var resource in page.Resources)
+        {
+            // jsonb text never holds a raw line break (strings escape it), so one resource is one line.
+            Encoding.UTF8.GetBytes(resource.Json, buffer);
+            buffer.Write("\n"u8);
+        }
+        return new NdjsonChunk(buffer.WrittenSpan.ToArray(), page.Resources.Count, page.NextCursor);
+    }
+
+    public Task<IReadOnlyList<string>> StoredTypes(string tenantId, string patientId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        ArgumentException.ThrowIfNullOrEmpty(patientId);
+        return store.StoredTypesAsync(tenantId, patientId);
+    }
 }

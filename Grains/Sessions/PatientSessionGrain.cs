@@ -585,7 +585,7 @@ public sealed partial class PatientSessionGrain(
         EffectiveStatus(now),
         options.Value.SessionUrl(Id),
         S.ReturnUrl,
-        S.SourceId,
+        ReportedSourceId(),
         S.ConnectionId,
         S.ConnectionStatus,
         S.Error,
@@ -596,6 +596,13 @@ public sealed partial class PatientSessionGrain(
         S.CompletedAt,
         S.RecommendedSourceIds.ToArray(),
         S.Hints);
+
+    /// <summary>
+    /// Direct mode: the source the app named. Hosted mode: none while the patient is choosing; once the
+    /// session is complete, the source they chose last (the one its only transaction went to).
+    /// </summary>
+    private string? ReportedSourceId() =>
+        S.SourceId ?? (S.Status == SessionStatus.Complete ? S.ChosenSourceId : null);
 
     private static string? NonceOf(string? oauthState)
     {

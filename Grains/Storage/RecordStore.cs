@@ -36,6 +36,12 @@ public interface IRecordStore
 
     Task<string?> GetAsync(string tenantId, string patientId, string resourceType, string resourceId, CancellationToken cancellationToken = default);
 
+    /// <summary>A FHIR search page (keyset order as <see cref="QueryAsync"/>), with the match count when asked.</summary>
+    Task<FhirSearchPage> SearchAsync(FhirSearch search, CancellationToken cancellationToken = default);
+
+    /// <summary>The resource types one patient has records of.</summary>
+    Task<IReadOnlyList<string>> StoredTypesAsync(string tenantId, string patientId, CancellationToken cancellationToken = default);
+
     /// <summary>Stored records of one connection per resourceType.</summary>
     Task<IReadOnlyDictionary<string, long>> CountAsync(string tenantId, string connectionId, CancellationToken cancellationToken = default);
 
@@ -215,6 +221,105 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
         command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Text) { Value = resourceType });
         command.Parameters.Add(new NpgsqlParameter("id", NpgsqlDbType.Text) { Value = resourceId });
         return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task<FhirSearchPage> SearchAsync(FhirSearch search, CancellationToken cancellationToken = default)
+    {
+        var limit = Math.Clamp(search.Count, 0, FhirSearch.MaxCount);
+        var after = search.Cursor is null ? null : RecordCursor.Decode(search.Cursor);
+        var filter = new StringBuilder("tenant_id = @tenant AND patient_id = @patient");
+        var parameters = new List<NpgsqlParameter>
+        {
+            new("tenant", NpgsqlDbType.Text) { Value = search.TenantId },
+            new("patient", NpgsqlDbType.Text) { Value = search.PatientId },
+        };
+        if (search.ResourceType is not null)
+        {
+            filter.Append(" AND resource_type = @type");
+            parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Text) { Value = search.ResourceType });
+        }
+        if (search.ConnectionId is not null)
+        {
+            filter.Append(" AND connection_id = @connection");
+            parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Text) { Value = search.ConnectionId });
+        }
+        if (search.ResourceIds is { } ids)
+        {
+            filter.Append(" AND resource_id = ANY(@ids)");
+            parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids.ToArray() });
+        }
+        if (search.LastUpdatedFrom is { } from)
+        {
+            filter.Append(" AND last_updated >= @from");
+            parameters.Add(new NpgsqlParameter("from", NpgsqlDbType.TimestampTz) { Value = from.UtcDateTime });
+        }
+        if (search.LastUpdatedBefore is { } before)
+        {
+            filter.Append(" AND last_updated < @before");
+            parameters.Add(new NpgsqlParameter("before", NpgsqlDbType.TimestampTz) { Value = before.UtcDateTime });
+        }
+
+        long? total = null;
+        if (search.IncludeTotal)
+        {
+            // One patient's rows through pc_records_patient_page: cheap enough to answer on every page.
+            await using var count = dataSource.CreateCommand($"SELECT count(*) FROM pc_records WHERE {filter}");
+            foreach (var p in parameters) count.Parameters.Add(p.Clone());
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        if (limit == 0) return new FhirSearchPage([], null, total);
+
+        await using var command = dataSource.CreateCommand();
+        foreach (var p in parameters) command.Parameters.Add(p.Clone());
+        if (after is not null)
+        {
+            filter.Append(" AND (resource_type, connection_id, resource_id) > (@after_type, @after_connection, @after_id)");
+            command.Parameters.Add(new NpgsqlParameter("after_type", NpgsqlDbType.Text) { Value = after.ResourceType });
+            command.Parameters.Add(new NpgsqlParameter("after_connection", NpgsqlDbType.Text) { Value = after.ConnectionId });
+            command.Parameters.Add(new NpgsqlParameter("after_id", NpgsqlDbType.Text) { Value = after.ResourceId });
+        }
+        command.CommandText = $"""
+            SELECT resource_type, connection_id, resource_id, resource::text FROM pc_records
+            WHERE {filter}
+            ORDER BY resource_type, connection_id, resource_id LIMIT @limit
+            """;
+        command.Parameters.Add(new NpgsqlParameter("limit", NpgsqlDbType.Integer) { Value = limit + 1 });
+
+        var data = new List<StoredResource>(Math.Min(limit, 256));
+        RecordCursor? last = null;
+        var more = false;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (data.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            last = new RecordCursor(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+            data.Add(new StoredResource(last.ResourceType, last.ResourceId, reader.GetString(3)));
+        }
+        return new FhirSearchPage(data, more && last is not null ? last.Encode() : null, total);
+    }
+
+    public async Task<IReadOnlyList<string>> StoredTypesAsync(string tenantId, string patientId, CancellationToken cancellationToken = default)
+    {
+        // A loose index scan (one probe per type) instead of reading every row of the patient.
+        await using var command = dataSource.CreateCommand("""
+            WITH RECURSIVE types(t) AS (
+                SELECT min(resource_type) FROM pc_records WHERE tenant_id = @tenant AND patient_id = @patient
+                UNION ALL
+                SELECT (SELECT min(resource_type) FROM pc_records
+                        WHERE tenant_id = @tenant AND patient_id = @patient AND resource_type > types.t)
+                FROM types WHERE types.t IS NOT NULL)
+            SELECT t FROM types WHERE t IS NOT NULL
+            """);
+        command.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlDbType.Text) { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter("patient", NpgsqlDbType.Text) { Value = patientId });
+        var types = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) types.Add(reader.GetString(0));
+        return types;
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountAsync(string tenantId, string connectionId, CancellationToken cancellationToken = default)

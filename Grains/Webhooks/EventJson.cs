@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using PatientConnect.Connections;
 using PatientConnect.Contract;
 using PatientConnect.Sessions;
+using PatientConnect.Webhooks;
 
 namespace PatientConnect.Grains.Webhooks;
 
@@ -16,11 +17,39 @@ public static class EventJson
 {
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
-    public static PendingEvent ForConnection(string type, string tenantId, ConnectionView view, DateTimeOffset now) =>
-        Create(type, tenantId, view.Id, now, ConnectionJson.From(view));
+    /// <summary>
+    /// A connection event. <paramref name="statusBefore"/> is the connection's status before the change,
+    /// or for records.sync.* events the sync's status before it (their after is the sync's status too).
+    /// </summary>
+    public static PendingEvent ForConnection(string type, string tenantId, ConnectionView view, DateTimeOffset now, string? statusBefore = null)
+    {
+        var e = Create(type, tenantId, view.Id, now, ConnectionJson.From(view));
+        var isSync = type.StartsWith("records.sync.", StringComparison.Ordinal);
+        e.PatientId = view.PatientId;
+        e.ConnectionId = view.Id;
+        e.StatusBefore = statusBefore;
+        e.StatusAfter = isSync ? Wire(view.Sync?.Status ?? SyncStatus.Pending) : Wire(view.Status);
+        e.FailureCode = isSync ? null : view.FailureCode;
+        e.FailureDescription = isSync ? view.Sync?.Error : view.FailureDescription;
+        return e;
+    }
 
-    public static PendingEvent ForSession(string type, string tenantId, SessionView view, DateTimeOffset now) =>
-        Create(type, tenantId, view.Id, now, SessionJson.From(view));
+    /// <summary>A session event: every one ends an open session (completed or expired).</summary>
+    public static PendingEvent ForSession(string type, string tenantId, SessionView view, DateTimeOffset now)
+    {
+        var e = Create(type, tenantId, view.Id, now, SessionJson.From(view));
+        e.PatientId = view.PatientId;
+        e.SessionId = view.Id;
+        e.ConnectionId = view.ConnectionId;
+        e.StatusBefore = Wire(SessionStatus.Open);
+        e.StatusAfter = Wire(view.Status);
+        e.FailureCode = view.Error;
+        e.FailureDescription = view.ErrorDescription;
+        return e;
+    }
+
+    /// <summary>An enum value as the API writes it (snake_case).</summary>
+    public static string Wire<T>(T value) where T : struct, Enum => JsonSerializer.Serialize(value, Options).Trim('"');
 
     private static PendingEvent Create<T>(string type, string tenantId, string aggregateId, DateTimeOffset now, T data)
     {
@@ -34,6 +63,7 @@ public static class EventJson
             AggregateId = aggregateId,
             CreatedAt = now,
             Payload = JsonSerializer.Serialize(body, Options),
+            Deliver = !WebhookEventTypes.IsHistoryOnly(type),
         };
     }
 

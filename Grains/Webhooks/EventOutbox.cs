@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Npgsql;
 using NpgsqlTypes;
+using PatientConnect.Common;
+using PatientConnect.Patients;
 
 namespace PatientConnect.Grains.Webhooks;
 
@@ -19,9 +21,13 @@ public sealed class PostgresEventOutbox(WebhookDatabase database) : IEventOutbox
         // One statement for the batch: the rows get ascending ids in list order (unnest keeps it),
         // which is the delivery order per aggregate.
         await using var command = database.DataSource.CreateCommand("""
-            INSERT INTO pc_webhook_outbox (tenant_id, event_id, event_type, aggregate_id, payload, created_at)
-            SELECT t, e, ty, a, p::jsonb, c
-            FROM unnest(@tenants, @events, @types, @aggregates, @payloads, @created) WITH ORDINALITY AS x(t, e, ty, a, p, c, n)
+            INSERT INTO pc_webhook_outbox (tenant_id, event_id, event_type, aggregate_id, payload, created_at,
+                patient_id, patient_session_id, connection_id, status_before, status_after, failure_code, failure_description,
+                deliver, fanned_out_at)
+            SELECT t, e, ty, a, p::jsonb, c, pa, se, co, sb, sa, fc, fd, d, CASE WHEN d THEN NULL ELSE now() END
+            FROM unnest(@tenants, @events, @types, @aggregates, @payloads, @created,
+                        @patients, @sessions, @connections, @before, @after, @codes, @descriptions, @deliver)
+                 WITH ORDINALITY AS x(t, e, ty, a, p, c, pa, se, co, sb, sa, fc, fd, d, n)
             ORDER BY n
             ON CONFLICT (event_id) DO NOTHING
             """);
@@ -31,12 +37,23 @@ public sealed class PostgresEventOutbox(WebhookDatabase database) : IEventOutbox
         command.Parameters.Add(new NpgsqlParameter("aggregates", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.AggregateId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Payload).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("created", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
+        command.Parameters.Add(Texts("patients", events, e => e.PatientId));
+        command.Parameters.Add(Texts("sessions", events, e => e.SessionId));
+        command.Parameters.Add(Texts("connections", events, e => e.ConnectionId));
+        command.Parameters.Add(Texts("before", events, e => e.StatusBefore));
+        command.Parameters.Add(Texts("after", events, e => e.StatusAfter));
+        command.Parameters.Add(Texts("codes", events, e => e.FailureCode));
+        command.Parameters.Add(Texts("descriptions", events, e => e.FailureDescription));
+        command.Parameters.Add(new NpgsqlParameter("deliver", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = events.Select(e => e.Deliver).ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static NpgsqlParameter Texts(string name, IReadOnlyList<PendingEvent> events, Func<PendingEvent, string?> value) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(value).ToArray() };
 }
 
-/// <summary>For an in-process test cluster without Postgres: keeps the events in memory, in order.</summary>
-public sealed class InMemoryEventOutbox : IEventOutbox
+/// <summary>For an in-process test cluster without Postgres: keeps the events in memory, in order, and reads the history from them.</summary>
+public sealed class InMemoryEventOutbox : IEventOutbox, IPatientHistory
 {
     private readonly ConcurrentDictionary<string, PendingEvent> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PendingEvent> _all = new();
@@ -50,6 +67,24 @@ public sealed class InMemoryEventOutbox : IEventOutbox
             if (_byId.TryAdd(e.EventId, e)) _all.Enqueue(e);
         }
         return Task.CompletedTask;
+    }
+
+    public Task<Page<PatientEvent>> ReadAsync(PatientEventQuery query, CancellationToken cancellationToken = default)
+    {
+        var limit = HistoryCursor.Limit(query.Limit);
+        var before = query.Cursor is null ? long.MaxValue : HistoryCursor.Decode(query.Cursor);
+        // The queue position (from 1) stands in for the outbox id.
+        var matches = _all.Select((e, i) => (Id: i + 1L, Event: e))
+            .Where(x => x.Id < before && x.Event.TenantId == query.TenantId && x.Event.PatientId == query.PatientId
+                        && (query.Types is not { Count: > 0 } types || types.Contains(x.Event.Type))
+                        && (query.Since is null || x.Event.CreatedAt >= query.Since))
+            .OrderByDescending(x => x.Id)
+            .Take(limit + 1)
+            .ToList();
+        var page = matches.Take(limit).Select(x => new PatientEvent(x.Event.EventId, x.Event.Type, x.Event.CreatedAt, x.Event.SessionId,
+            x.Event.ConnectionId, x.Event.StatusBefore, x.Event.StatusAfter, x.Event.FailureCode, x.Event.FailureDescription,
+            x.Event.Deliver, System.Text.Json.Nodes.JsonNode.Parse(x.Event.Payload)?["data"]?.ToJsonString() ?? "null")).ToList();
+        return Task.FromResult(new Page<PatientEvent>(page, matches.Count > limit ? HistoryCursor.Encode(matches[limit - 1].Id) : null));
     }
 }
 

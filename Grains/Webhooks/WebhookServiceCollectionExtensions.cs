@@ -19,10 +19,12 @@ public static class WebhookServiceCollectionExtensions
         {
             services.TryAddSingleton<InMemoryEventOutbox>();
             services.TryAddSingleton<IEventOutbox>(sp => sp.GetRequiredService<InMemoryEventOutbox>());
+            services.TryAddSingleton<IPatientHistory>(sp => sp.GetRequiredService<InMemoryEventOutbox>());
             return services;
         }
         services.TryAddSingleton(_ => new WebhookDatabase(NpgsqlDataSource.Create(postgres)));
         services.TryAddSingleton<IEventOutbox, PostgresEventOutbox>();
+        services.TryAddSingleton<IPatientHistory, PostgresPatientHistory>();
         return services;
     }
 

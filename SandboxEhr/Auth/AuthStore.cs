@@ -19,7 +19,7 @@ public sealed record AuthorizationCode(
 /// <summary>One approval by the patient; every access and refresh token issued from it shares its id.</summary>
 public sealed record Authorization(string Id, string HospitalId, string ClientId, string PatientId, IReadOnlyList<string> Scopes);
 
-public sealed record RefreshGrant(string Token, Authorization Authorization, IReadOnlyList<string> Scopes);
+public sealed record RefreshGrant(string Token, Authorization Authorization, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>All live codes and tokens of the process, in memory (the sandbox is a test double).</summary>
 public sealed class AuthStore(TimeProvider time)
@@ -59,9 +59,9 @@ public sealed class AuthStore(TimeProvider time)
         return null;
     }
 
-    public RefreshGrant IssueRefreshToken(Authorization authorization, IReadOnlyList<string> scopes)
+    public RefreshGrant IssueRefreshToken(Authorization authorization, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt = null)
     {
-        var grant = new RefreshGrant(NewToken(), authorization, scopes);
+        var grant = new RefreshGrant(NewToken(), authorization, scopes, expiresAt);
         _refreshTokens[grant.Token] = grant;
         return grant;
     }

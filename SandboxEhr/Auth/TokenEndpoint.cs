@@ -16,7 +16,12 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("scope")] string Scope,
     [property: JsonPropertyName("patient")] string Patient,
     [property: JsonPropertyName("refresh_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken,
-    [property: JsonPropertyName("id_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? IdToken);
+    [property: JsonPropertyName("id_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? IdToken)
+{
+    /// <summary>Seconds until the refresh token in this response stops working (when the hospital sets a lifetime).</summary>
+    [JsonPropertyName("refresh_token_expires_in"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? RefreshTokenExpiresIn { get; init; }
+}
 
 /// <summary>Token endpoint: authorization_code (PKCE S256) and refresh_token grants; revocation; introspection.</summary>
 public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticator authenticator, AuthStore store, SigningKeys keys)
@@ -69,9 +74,10 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
         var authorization = new Authorization(AuthStore.NewToken(), hospital.Info.Id, client.Id, code.PatientId, code.Scopes);
         var lifetime = hospital.Settings.AccessTokenLifetimeSeconds;
         var access = store.IssueAccessToken(authorization, code.Scopes, TimeSpan.FromSeconds(lifetime));
-        var refresh = code.Scopes.Contains("offline_access") ? store.IssueRefreshToken(authorization, code.Scopes) : null;
+        var refreshEnd = hospital.Settings.RefreshTokenLifetimeSeconds is { } refreshLifetime ? store.Now.AddSeconds(refreshLifetime) : (DateTimeOffset?)null;
+        var refresh = code.Scopes.Contains("offline_access") ? store.IssueRefreshToken(authorization, code.Scopes, refreshEnd) : null;
         var idToken = code.Scopes.Contains("openid") ? IdToken(hospital, request, client, code) : null;
-        return (Response(access, code.Scopes, lifetime, refresh?.Token, idToken), null);
+        return (Response(access, code.Scopes, lifetime, refresh?.Token, idToken) with { RefreshTokenExpiresIn = SecondsLeft(refresh?.ExpiresAt) }, null);
     }
 
     private (TokenResponse? Response, OAuthError? Error) Refresh(Hospital hospital, SandboxClient client, IFormCollection form)
@@ -88,6 +94,8 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
             return (null, OAuthError.InvalidGrant("unknown, rotated or revoked refresh token"));
         if (grant.Authorization.ClientId != client.Id)
             return (null, OAuthError.InvalidGrant("refresh token was issued to another client"));
+        if (grant.ExpiresAt <= store.Now)
+            return (null, OAuthError.InvalidGrant("refresh token expired; the patient needs to authorize again"));
 
         // RFC 6749 6: a narrower scope may be asked for, never a wider one.
         var scopes = grant.Scopes;
@@ -105,12 +113,17 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
             // Cerner-like: the presented refresh token is spent; a second use of it is invalid_grant.
             if (!store.RemoveRefreshToken(token))
                 return (null, OAuthError.InvalidGrant("refresh token was already used"));
-            newRefresh = store.IssueRefreshToken(grant.Authorization, grant.Scopes).Token;
+            // The authorization's end does not move with a rotation.
+            newRefresh = store.IssueRefreshToken(grant.Authorization, grant.Scopes, grant.ExpiresAt).Token;
         }
         // Epic-like servers keep the refresh token and do not send it again: the client keeps what it has.
         var access = store.IssueAccessToken(grant.Authorization, scopes, TimeSpan.FromSeconds(settings.AccessTokenLifetimeSeconds));
-        return (Response(access, scopes, settings.AccessTokenLifetimeSeconds, newRefresh, null), null);
+        return (Response(access, scopes, settings.AccessTokenLifetimeSeconds, newRefresh, null)
+            with { RefreshTokenExpiresIn = newRefresh is null ? null : SecondsLeft(grant.ExpiresAt) }, null);
     }
+
+    private int? SecondsLeft(DateTimeOffset? end) =>
+        end is { } e ? (int)Math.Max(0, Math.Floor((e - store.Now).TotalSeconds)) : null;
 
     public async Task<IResult> Revoke(string hospitalId, HttpContext context)
     {

@@ -30,6 +30,11 @@ public static class SettingsPatch
                     if (Int(value, 1, 86_400) is { } lifetime) next = next with { AccessTokenLifetimeSeconds = lifetime };
                     else Fail("an integer from 1 to 86400");
                     break;
+                case "refresh_token_lifetime_seconds":
+                    if (value.ValueKind == JsonValueKind.Null) next = next with { RefreshTokenLifetimeSeconds = null };
+                    else if (Int(value, 1, 31_536_000) is { } refreshLifetime) next = next with { RefreshTokenLifetimeSeconds = refreshLifetime };
+                    else Fail("null (refresh tokens do not expire) or an integer from 1 to 31536000");
+                    break;
                 case "refresh":
                     if (value.ValueKind == JsonValueKind.String && value.GetString() is "ok" or "invalid_grant")
                         next = next with { Refresh = value.GetString()! };

@@ -7,6 +7,11 @@ namespace SandboxEhr.Hospitals;
 public sealed record HospitalSettings
 {
     public int AccessTokenLifetimeSeconds { get; init; } = 3600;
+    /// <summary>
+    /// How long an authorization's refresh tokens last from the consent (rotated ones keep the same end);
+    /// announced as refresh_token_expires_in. Null: they do not expire.
+    /// </summary>
+    public int? RefreshTokenLifetimeSeconds { get; init; }
     /// <summary>"ok" or "invalid_grant" (every refresh is refused).</summary>
     public string Refresh { get; init; } = "ok";
     /// <summary>Every Nth FHIR request answers 429 with Retry-After; 0 is off.</summary>

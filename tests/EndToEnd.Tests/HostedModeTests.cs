@@ -51,6 +51,37 @@ public sealed partial class HostedModeTests(ServiceProcesses services) : EndToEn
         Assert.Equal("complete", completed.Str("status"));
         Assert.Equal(result["connection_id"], completed.Str("connection_id"));
         Assert.Equal(riverside, (await Flow.GetConnectionAsync(result["connection_id"]!)).Str("source_id"));
+        // The session names the source the patient chose, as a direct-mode session would.
+        Assert.Equal(riverside, completed.Str("source_id"));
+    }
+
+    [Fact]
+    public async Task After_choosing_one_source_and_going_back_to_another_the_completed_session_names_the_last_choice()
+    {
+        var patient = NewPatientId("repick");
+        var riverside = await Flow.SourceIdAsync("riverside");
+        var summit = await Flow.SourceIdAsync("summit");
+        var session = await Flow.CreateSessionAsync(patient);
+        var url = new Uri(session.Str("url")!);
+
+        async Task<Uri> ChooseAsync(string hospital, string sourceId)
+        {
+            using var page = await Anonymous.GetAsync($"{url}?q={hospital}", Cancel);
+            var link = Assert.Single(Links(await page.Content.ReadAsStringAsync(Cancel)), l => l.SourceId == sourceId);
+            using var chosen = await Anonymous.GetAsync(new Uri(url, link.Href), Cancel);
+            return await Flow.AuthorizeRedirectAsync(chosen);
+        }
+
+        await ChooseAsync("Riverside", riverside);
+        // Still choosing: no source yet.
+        Assert.Null((await Flow.GetSessionAsync(session.Str("id")!)).Str("source_id"));
+        var authorize = await ChooseAsync("Summit", summit);
+        using var back = await Flow.CallbackAsync(await Flow.ConsentAsync(authorize));
+        Assert.Equal("true", (await Flow.ReturnParametersAsync(back))["success"]);
+
+        var completed = await Flow.GetSessionAsync(session.Str("id")!);
+        Assert.Equal(summit, completed.Str("source_id"));
+        Assert.Equal(summit, (await Flow.GetConnectionAsync(completed.Str("connection_id")!)).Str("source_id"));
     }
 
     [Fact]

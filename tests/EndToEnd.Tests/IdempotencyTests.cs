@@ -46,6 +46,37 @@ public sealed class IdempotencyTests(ServiceProcesses services) : EndToEndTest(s
     }
 
     [Fact]
+    public async Task A_refusal_is_remembered_and_replayed_for_the_same_key_and_body()
+    {
+        var patient = NewPatientId("idem3");
+        var key = Guid.NewGuid().ToString();
+        // Well-formed, but no such source in the directory: the domain refuses it (not the input checks).
+        var body = new { patient_id = patient, return_url = Flow.ReturnUrl, source_id = "src_" + new string('z', 32) };
+
+        using var first = await Flow.PostSessionAsync(body, key);
+        var refused = await Json.ReadAsync(first, HttpStatusCode.BadRequest);
+        Assert.Equal("source_id", refused.Str("field"));
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+
+        using var again = await Flow.PostSessionAsync(body, key);
+        var replayed = await Json.ReadAsync(again, HttpStatusCode.BadRequest);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("true", Assert.Single(again.Headers.GetValues("Idempotent-Replayed")));
+        foreach (var field in new[] { "type", "code", "title", "detail", "field" }) Assert.Equal(refused.Str(field), replayed.Str(field));
+        Assert.Equal(refused["errors"]!.ToJsonString(), replayed["errors"]!.ToJsonString());
+
+        // The key's answer is the refusal: a corrected body under the same key is another request (422),
+        // and under a new key it succeeds.
+        var corrected = new { patient_id = patient, return_url = Flow.ReturnUrl };
+        using var reused = await Flow.PostSessionAsync(corrected, key);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Empty((await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions"))["data"]!.AsArray());
+        using var fresh = await Flow.PostSessionAsync(corrected, Guid.NewGuid().ToString());
+        await Json.ReadAsync(fresh, HttpStatusCode.Created);
+        Assert.Single((await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions"))["data"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Without_a_key_each_post_creates_a_session()
     {
         var patient = NewPatientId("noidem");

@@ -56,6 +56,35 @@ public sealed class AuthSettingsKnobTests(IsolatedSandbox sandbox) : IClassFixtu
     }
 
     [Fact]
+    public async Task Refresh_token_lifetime_knob_announces_refresh_token_expires_in_and_the_refresh_token_dies_on_time()
+    {
+        var unlimited = await sandbox.ConnectAsync("lakeside");
+        Assert.NotNull(unlimited.RefreshToken);
+        Assert.Null(unlimited.RefreshTokenExpiresIn);
+
+        var settings = await sandbox.SetSettingsAsync("lakeside", new { refresh_token_lifetime_seconds = 3 });
+        Assert.Equal(3, settings.GetProperty("refresh_token_lifetime_seconds").GetInt32());
+        var token = await sandbox.ConnectAsync("lakeside");
+        Assert.InRange(token.RefreshTokenExpiresIn ?? -1, 2, 3);
+
+        // Lakeside rotates refresh tokens: the new one ends with the authorization, not later.
+        var rotated = await SandboxProcess.ReadTokenAsync(await sandbox.RefreshAsync("lakeside", token.RefreshToken!));
+        Assert.NotNull(rotated.RefreshToken);
+        Assert.InRange(rotated.RefreshTokenExpiresIn ?? -1, 0, 3);
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+        using var expired = await sandbox.RefreshAsync("lakeside", rotated.RefreshToken!);
+        var error = await AssertOAuthError(expired, HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("expired", error.GetProperty("error_description").GetString());
+        // Authorizations granted before the change keep refresh tokens without an end.
+        using var old = await sandbox.RefreshAsync("lakeside", unlimited.RefreshToken!);
+        Assert.Equal(HttpStatusCode.OK, old.StatusCode);
+
+        settings = await sandbox.SetSettingsAsync("lakeside", new { refresh_token_lifetime_seconds = (int?)null });
+        Assert.Equal(JsonValueKind.Null, settings.GetProperty("refresh_token_lifetime_seconds").ValueKind);
+    }
+
+    [Fact]
     public async Task Expired_authorization_code_is_invalid_grant()
     {
         await sandbox.SetSettingsAsync("summit", new { authorization_code_lifetime_seconds = 1 });

@@ -21,7 +21,8 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("scope")] string Scope,
     [property: JsonPropertyName("patient")] string Patient,
     [property: JsonPropertyName("refresh_token")] string? RefreshToken,
-    [property: JsonPropertyName("id_token")] string? IdToken);
+    [property: JsonPropertyName("id_token")] string? IdToken,
+    [property: JsonPropertyName("refresh_token_expires_in")] int? RefreshTokenExpiresIn = null);
 
 /// <summary>Where the authorize endpoint sent the browser back: a code or an error, and what to redeem it with.</summary>
 public sealed record AuthorizationResult(

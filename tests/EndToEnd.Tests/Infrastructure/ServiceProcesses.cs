@@ -160,6 +160,9 @@ public class ServiceProcesses : IAsyncLifetime
         await WaitForReadyAsync();
     }
 
+    /// <summary>The running Api process (its id for memory readings).</summary>
+    public ManagedProcess Api => _api ?? throw new InvalidOperationException("The Api is not running.");
+
     public ManagedProcess Silo(int index) => _silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
 
     /// <summary>Starts (or restarts, on the same ports) silo <paramref name="index"/>.</summary>
