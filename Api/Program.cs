@@ -35,6 +35,8 @@ builder.Services.AddMemoryCache();
 // Kestrel must not wait for the cluster: the Api may start before any silo (its connection attempts
 // are retried), and /health/live and /health/ready have to answer meanwhile.
 builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+// Kestrel's own refusals (malformed request line or headers) get a problem+json body too.
+builder.WebHost.ConfigureKestrel(o => o.ConfigureEndpointDefaults(KestrelRefusals.Use));
 
 builder.UseOrleansClient(client =>
 {

@@ -221,6 +221,7 @@ public static class DirectoryBenchmark
                 ["Orleans__ServiceId"] = cluster,
                 ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
                 ["PatientConnect__AllowLoopbackHttp"] = "true",
+                ["PatientConnect__Outbound__AllowLoopback"] = "true",
                 ["Logging__LogLevel__Default"] = "Warning",
             };
             var silo = new Dictionary<string, string>(common)

@@ -93,6 +93,8 @@ public class ServiceProcesses : IAsyncLifetime
         ["Orleans__ServiceId"] = ClusterId,
         ["PatientConnect__PublicBaseUrl"] = ApiBase.ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
+        // The sandbox and the tests' webhook receivers are on 127.0.0.1.
+        ["PatientConnect__Outbound__AllowLoopback"] = "true",
     };
 
     private Dictionary<string, string> SiloEnvironment(int index)
