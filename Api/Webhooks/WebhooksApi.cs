@@ -60,6 +60,8 @@ public static class WebhooksApi
             if (property.Name != "url") errors.Add(new FieldError(property.Name, "is not a field of a webhook endpoint."));
         }
         if (errors.Count > 0) return Problems.Validation(errors);
+        // Where the URL points is the grains' rule; asked first so a refused URL claims no Idempotency-Key.
+        if (await cluster.GetGrain<IWebhookEndpointsGrain>(tenantId).CheckUrl(url!) is { } refused) return Problems.Validation("url", refused);
 
         return await IdempotentPost.RunAsync(http, cluster, time, tenantId, body.Raw, async () =>
         {

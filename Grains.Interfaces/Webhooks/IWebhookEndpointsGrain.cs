@@ -12,6 +12,9 @@ public interface IWebhookEndpointsGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Create")] Task<WebhookEndpointCreation> Create(string url);
 
+    /// <summary>Null when the URL may receive webhooks; otherwise why not. Asked before anything is claimed or stored.</summary>
+    [ReadOnly, Alias("CheckUrl")] Task<string?> CheckUrl(string url);
+
     [ReadOnly, Alias("List")] Task<IReadOnlyList<WebhookEndpointView>> List();
 
     /// <summary>Stops deliveries to the endpoint; false when it is unknown, deleted or another tenant's.</summary>

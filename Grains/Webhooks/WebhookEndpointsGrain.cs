@@ -46,6 +46,8 @@ public sealed class WebhookEndpointsGrain(
         return new WebhookEndpointCreation(new WebhookEndpointCreated(new WebhookEndpointView(id, url, now), secret), null);
     }
 
+    public Task<string?> CheckUrl(string url) => Task.FromResult(guard.CheckUrl(url));
+
     public async Task<IReadOnlyList<WebhookEndpointView>> List()
     {
         await using var command = database.DataSource.CreateCommand(

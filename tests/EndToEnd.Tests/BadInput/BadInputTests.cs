@@ -31,6 +31,7 @@ public sealed partial class BadInputTests(BadInputServices services) : EndToEndT
     {
         var requests = BadRequests.Generate(RequestCount, seed: 12);
         var before = await services.RowCountsAsync();
+        var statesBefore = await services.GrainStateRowsAsync();
 
         using var http = new HttpClient(new SocketsHttpHandler
         {
@@ -65,10 +66,14 @@ public sealed partial class BadInputTests(BadInputServices services) : EndToEndT
         watch.Stop();
 
         var after = await services.RowCountsAsync();
+        var statesAfter = await services.GrainStateRowsAsync();
+        statesAfter.ExceptWith(statesBefore);
         var output = TestContext.Current.TestOutputHelper;
         output?.WriteLine($"{requests.Count} requests in {watch.Elapsed.TotalSeconds:0.0} s ({requests.Count / watch.Elapsed.TotalSeconds:0} per s)");
         output?.WriteLine("by kind: " + string.Join(", ", perKind.OrderBy(k => k.Key).Select(k => $"{k.Key}={k.Value}")));
         output?.WriteLine("by status: " + string.Join(", ", perStatus.OrderBy(k => k.Key).Select(k => $"{k.Key}={k.Value}")));
+
+        foreach (var failure in failures) output?.WriteLine(failure);
 
         Assert.True(requests.Count >= 10_000);
         Assert.Empty(failures);
@@ -80,6 +85,7 @@ public sealed partial class BadInputTests(BadInputServices services) : EndToEndT
         {
             Assert.True(perKind.ContainsKey(kind), $"no request of kind {kind}");
         }
+        Assert.True(statesAfter.Count == 0, "grain state written: " + string.Join("; ", statesAfter.Take(20)));
         Assert.Equal(before, after);
     }
 
@@ -178,6 +184,9 @@ public sealed partial class BadInputTests(BadInputServices services) : EndToEndT
     {
         if (status is < 400 or >= 500) return $"status {status}, expected a 4xx";
         var mediaType = response.Content.Headers.ContentType?.MediaType;
+        // Kestrel refuses a NUL in the path before any route sees it: a bare 400 problem, no field, no page.
+        var refusedByServer = bad.Path.Split('?')[0].Contains("%00", StringComparison.Ordinal);
+        if (refusedByServer) bad = bad with { Field = null, PatientPage = false };
         if (bad.PatientPage) return mediaType == "text/html" ? null : $"patient page answered {mediaType}";
         if (mediaType != "application/problem+json") return $"content type {mediaType}";
         JsonElement problem;
