@@ -58,12 +58,15 @@ builder.UseOrleansClient(client =>
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddApiProblemDetails();
 builder.Services.AddApiAuthentication();
+builder.Services.AddApiRateLimits(config);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+// Before authentication: a flood is refused before a key look-up is spent on it.
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
