@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -87,6 +88,20 @@ public sealed partial class BadInputTests(BadInputServices services) : EndToEndT
         }
         Assert.True(statesAfter.Count == 0, "grain state written: " + string.Join("; ", statesAfter.Take(20)));
         Assert.Equal(before, after);
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1/hooks")]
+    [InlineData("http://127.0.0.1:9/hooks")]
+    [InlineData("https://localhost/hooks")]
+    [InlineData("https://[::1]/hooks")]
+    [InlineData("https://2130706433/hooks")]
+    public async Task Loopback_webhook_urls_are_refused_in_production_configuration(string url)
+    {
+        using var response = await ApiA.PostAsJsonAsync("v1/webhook-endpoints", new { url }, Cancel);
+        var problem = await Json.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("url", problem.Str("field"));
+        Assert.Contains("loopback", problem.Str("detail"));
     }
 
     [Fact]
