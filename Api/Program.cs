@@ -1,6 +1,7 @@
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using PatientConnect.Api.Admin;
 using PatientConnect.Api.Auth;
 using PatientConnect.Api.Connect;
 using PatientConnect.Api.Connections;
@@ -75,6 +76,7 @@ app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
 app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy).ExcludeFromDescription();
 
 app.MapHealthApi();
+app.MapApiKeysApi();
 app.MapConnectApi();
 
 var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);

@@ -11,4 +11,7 @@ public interface IApiKeyGrain : IGrainWithStringKey
     [ReadOnly, Alias("GetTenant")] Task<string?> GetTenant();
 
     [Alias("Assign")] Task Assign(string tenantId);
+
+    /// <summary>The key stops working (a revoked key is never assigned again by seeding).</summary>
+    [Alias("Revoke")] Task Revoke();
 }
