@@ -91,6 +91,10 @@ export ConnectionStrings__Postgres="$PATIENTCONNECT_PG"
 export Orleans__ClusterId=patientconnect Orleans__ServiceId=patientconnect
 export PatientConnect__PublicBaseUrl="$API_URL"
 export PatientConnect__AllowLoopbackHttp=true
+# The sandbox EHR and local webhook receivers listen on 127.0.0.1: let outbound requests reach loopback.
+export PatientConnect__Outbound__AllowLoopback=true
+# Off in development (one developer and ./bench.sh on one address and key); PATIENTCONNECT_RATE_LIMITS=true turns them on.
+export PatientConnect__RateLimits__Enabled="${PATIENTCONNECT_RATE_LIMITS:-false}"
 export PatientConnect__TokenEncryptionKey="$TOKEN_ENCRYPTION_KEY"
 export PatientConnect__SourcesFile="$PWD/config/sources.sandbox.json"
 export PatientConnect__Admin__Username=admin

@@ -1,6 +1,7 @@
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using PatientConnect.Api.Admin;
 using PatientConnect.Api.Auth;
 using PatientConnect.Api.Connect;
 using PatientConnect.Api.Connections;
@@ -37,6 +38,8 @@ builder.Services.AddMemoryCache();
 // Kestrel must not wait for the cluster: the Api may start before any silo (its connection attempts
 // are retried), and /health/live and /health/ready have to answer meanwhile.
 builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+// Kestrel's own refusals (malformed request line or headers) get a problem+json body too.
+builder.WebHost.ConfigureKestrel(o => o.ConfigureEndpointDefaults(KestrelRefusals.Use));
 
 builder.UseOrleansClient(client =>
 {
@@ -63,12 +66,15 @@ builder.UseOrleansClient(client =>
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddApiProblemDetails();
 builder.Services.AddApiAuthentication();
+builder.Services.AddApiRateLimits(config);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+// Before authentication: a flood is refused before a key look-up is spent on it.
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -77,6 +83,7 @@ app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
 app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy).ExcludeFromDescription();
 
 app.MapHealthApi();
+app.MapApiKeysApi();
 app.MapConnectApi();
 
 var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);

@@ -8,6 +8,7 @@ using PatientConnect.Grains.Smart;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
 using PatientConnect.Grains.Connections;
+using PatientConnect.Grains.Outbound;
 
 namespace PatientConnect.Grains;
 
@@ -30,6 +31,9 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton(_ => SourceCatalog.FromConfiguration(configuration));
         services.TryAddSingleton(sp => new TokenProtector(sp.GetRequiredService<IOptions<PatientConnectOptions>>()));
         services.TryAddSingleton<SmartClient>();
+        services.AddOptions<OutboundOptions>().Bind(configuration.GetSection(OutboundOptions.SectionName));
+        // Every outbound HttpClient connects through the guard (see ConfigurePrimaryHttpMessageHandler below and in Sync and Webhooks).
+        services.TryAddSingleton(sp => new OutboundGuard(sp.GetRequiredService<IOptions<OutboundOptions>>()));
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
         services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName));
@@ -41,13 +45,13 @@ public static class GrainsServiceCollectionExtensions
                 // A CapabilityStatement can be large; anything bigger than this is not a SMART answer.
                 client.MaxResponseContentBufferSize = 8 * 1024 * 1024;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundGuard>().Protect(new SocketsHttpHandler
             {
                 // Redirects are not followed: a token endpoint that redirects would have the code re-sent
                 // to wherever it points.
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            })
+            }))
             .AddStandardResilienceHandler(o =>
             {
                 // Retries are for discovery, JWKS and other GETs only. The code exchange is a one-time

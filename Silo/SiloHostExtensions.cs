@@ -87,6 +87,7 @@ public static class SiloHostExtensions
         // Registered after UseOrleans, so it starts once the silo is active.
         builder.Services.AddHostedService<ApiKeySeeder>();
         builder.Services.AddPatientConnectWebhookDispatcher();
+        builder.Services.AddHostedService<PatientConnect.Grains.Security.TokenKeyRotation>();
 
         builder.Services.Configure<HostOptions>(o =>
         {

@@ -72,7 +72,10 @@ public sealed record SiloSettings(
             throw new SiloConfigurationException($"ConnectionStrings:Postgres is not a valid Npgsql connection string: {e.Message}");
         }
 
-        if (requireSiloKeys)
+        // With a key ring (TokenEncryptionKeys:N:Id/Key) the single key is optional; the ring itself is
+        // checked when the TokenProtector is built at start.
+        if (requireSiloKeys && (!configuration.GetSection("PatientConnect:TokenEncryptionKeys").GetChildren().Any()
+                                || !string.IsNullOrWhiteSpace(configuration["PatientConnect:TokenEncryptionKey"])))
         {
             CheckTokenKey(configuration["PatientConnect:TokenEncryptionKey"]);
         }

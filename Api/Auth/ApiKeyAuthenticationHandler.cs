@@ -20,9 +20,13 @@ public sealed class ApiKeyAuthenticationHandler(
     IMemoryCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
-    // Short enough that a revoked key stops working within the minute, long enough to spare the
-    // grain hop on every request of a busy client.
-    private static readonly TimeSpan PositiveCacheTime = TimeSpan.FromSeconds(30);
+    // Short enough that a revoked key (admin API) stops working on every Api instance within about a
+    // second; the key's grain stays active, so a look-up per second per key is an in-memory call.
+    private static readonly TimeSpan PositiveCacheTime = TimeSpan.FromSeconds(1);
+
+    // A miss is remembered briefly, so a client repeating a wrong key (or a scanner) costs one grain
+    // activation and storage read, not one per request; short, so a key just created works soon.
+    private static readonly TimeSpan NegativeCacheTime = TimeSpan.FromSeconds(10);
     private const int MaxKeyLength = 512;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -42,8 +46,14 @@ public sealed class ApiKeyAuthenticationHandler(
         var cacheKey = "api-key:" + hash;
         if (!cache.TryGetValue(cacheKey, out string? tenant) || tenant is null)
         {
+            var missKey = "api-key-miss:" + hash;
+            if (cache.TryGetValue(missKey, out _)) return AuthenticateResult.Fail("Unknown or revoked API key.");
             tenant = await cluster.GetGrain<IApiKeyGrain>(hash).GetTenant();
-            if (tenant is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+            if (tenant is null)
+            {
+                cache.Set(missKey, true, NegativeCacheTime);
+                return AuthenticateResult.Fail("Unknown or revoked API key.");
+            }
             cache.Set(cacheKey, tenant, PositiveCacheTime);
         }
 

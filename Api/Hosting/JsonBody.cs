@@ -43,6 +43,11 @@ public static class JsonBody
             document.Dispose();
             return (null, Problems.Validation("body", "must be a JSON object."));
         }
+        if (JsonText.FirstInvalidField(raw) is { } field)
+        {
+            document.Dispose();
+            return (null, Problems.Validation(field, JsonText.Problem));
+        }
         return (new Read(raw, document), null);
     }
 

@@ -202,6 +202,29 @@ public sealed record CreateSessionBody(
         return DefaultExpiresIn;
     }
 
+    /// <summary>Valid JSON text without the whitespace between tokens; string contents are left untouched.</summary>
+    public static string MinifiedRawJson(string json)
+    {
+        var text = new System.Text.StringBuilder(json.Length);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                text.Append(c);
+                if (c == '\\') text.Append(json[++i]);
+                else if (c == '"') inString = false;
+            }
+            else if (c is not (' ' or '\t' or '\r' or '\n'))
+            {
+                text.Append(c);
+                if (c == '"') inString = true;
+            }
+        }
+        return text.ToString();
+    }
+
     private static string ParseMetadata(JsonElement? value, List<FieldError> errors)
     {
         const string field = "metadata";
@@ -211,17 +234,15 @@ public sealed record CreateSessionBody(
             errors.Add(new FieldError(field, "must be a JSON object."));
             return "{}";
         }
-        // Measured compact, so indentation in the request does not count against the app.
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Kept as the app wrote it (only whitespace between tokens dropped, so indentation does not
+        // count against the limit): escapes, number spellings and key order come back byte for byte.
+        var compact = MinifiedRawJson(value.Value.GetRawText());
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(compact);
+        if (bytes > MaxMetadataBytes)
         {
-            value.Value.WriteTo(writer);
-        }
-        if (buffer.Length > MaxMetadataBytes)
-        {
-            errors.Add(new FieldError(field, $"may be at most {MaxMetadataBytes} bytes of JSON (it is {buffer.Length})."));
+            errors.Add(new FieldError(field, $"may be at most {MaxMetadataBytes} bytes of JSON (it is {bytes})."));
             return "{}";
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return compact;
     }
 }

@@ -7,6 +7,8 @@ public static class ReturnUrls
     public static string? Check(string text, bool allowLoopbackHttp)
     {
         if (text.Length > CreateSessionBody.MaxUrlLength) return $"must be at most {CreateSessionBody.MaxUrlLength} characters.";
+        // A NUL or line break is never part of a real address, and Postgres refuses NUL outright.
+        if (text.AsSpan().ContainsAny(ControlCharacters)) return "must not contain control characters.";
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host)
             || !(text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
         {
@@ -23,6 +25,9 @@ public static class ReturnUrls
             ? "must be an absolute https URL (plain http only for 127.0.0.1, localhost or [::1])."
             : "must be an absolute https URL.";
     }
+
+    private static readonly System.Buffers.SearchValues<char> ControlCharacters = System.Buffers.SearchValues.Create(
+        Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c).ToArray());
 
     private static bool IsLoopback(Uri uri) =>
         uri.Host.Equals("127.0.0.1", StringComparison.Ordinal)

@@ -60,19 +60,30 @@ public static class WebhooksApi
             if (property.Name != "url") errors.Add(new FieldError(property.Name, "is not a field of a webhook endpoint."));
         }
         if (errors.Count > 0) return Problems.Validation(errors);
+        // Where the URL points is the grains' rule; asked first so a refused URL claims no Idempotency-Key.
+        if (await cluster.GetGrain<IWebhookEndpointsGrain>(tenantId).CheckUrl(url!) is { } refused) return Problems.Validation("url", refused);
 
         return await IdempotentPost.RunAsync(http, cluster, time, tenantId, body.Raw, async () =>
         {
-            var created = await cluster.GetGrain<IWebhookEndpointsGrain>(tenantId).Create(url!);
+            var creation = await cluster.GetGrain<IWebhookEndpointsGrain>(tenantId).Create(url!);
+            if (creation.Created is not { } created) return new PostOutcome.Refused(Problems.Validation("url", creation.UrlRefused ?? "was refused."));
             var json = new CreatedWebhookEndpointJson(created.Endpoint.Id, created.Endpoint.Url, created.Secret, ApiJson.Utc(created.Endpoint.CreatedAt));
             return new PostOutcome.Done(StatusCodes.Status201Created, json, $"/v1/webhook-endpoints/{created.Endpoint.Id}");
         });
     }
 
-    private static async Task<Ok<ListJson<WebhookEndpointJson>>> List(HttpContext http, IClusterClient cluster)
+    private static async Task<Results<Ok<ListJson<WebhookEndpointJson>>, ProblemHttpResult>> List(
+        string? limit, string? cursor, HttpContext http, IClusterClient cluster)
     {
+        var errors = new List<FieldError>();
+        var pageSize = QueryParameters.Limit(limit, errors);
+        var offset = OffsetCursor.Parse(cursor, errors);
+        if (errors.Count > 0) return Problems.Validation(errors);
+        // A tenant has a handful of endpoints, in creation order from the grain: paged here.
         var list = await cluster.GetGrain<IWebhookEndpointsGrain>(http.TenantId()).List();
-        return TypedResults.Ok(new ListJson<WebhookEndpointJson>(list.Select(WebhookEndpointJson.From).ToList(), null));
+        var data = list.Skip(offset).Take(pageSize).Select(WebhookEndpointJson.From).ToList();
+        var next = offset + pageSize < list.Count ? OffsetCursor.Format(offset + pageSize) : null;
+        return TypedResults.Ok(new ListJson<WebhookEndpointJson>(data, next));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, IClusterClient cluster)

@@ -26,6 +26,9 @@ public interface IConnectionGrain : IGrainWithStringKey
     [Alias("RefreshAfterRejected"), Retryable] Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken);
 
     /// <summary>Revokes at the source where possible, forgets tokens, stops reminders, sets disconnected.</summary>
+    /// <summary>Re-encrypts the stored tokens under the newest token key; false when they already were (or there are none).</summary>
+    [Alias("ReencryptTokens")] Task<bool> ReencryptTokens();
+
     [Alias("Disconnect")] Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords);
 
     /// <summary>POST /v1/connections/{id}/sync: starts a sync now. Null when missing or foreign.</summary>

@@ -20,7 +20,7 @@ public sealed record SessionJson(
     ConnectionStatus? ConnectionStatus,
     string? Error,
     string? ErrorDescription,
-    JsonElement Metadata,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(RawJsonConverter))] JsonElement Metadata,
     DateTime CreatedAt,
     DateTime ExpiresAt,
     DateTime? CompletedAt,

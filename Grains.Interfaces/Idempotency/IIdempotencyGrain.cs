@@ -17,4 +17,7 @@ public interface IIdempotencyGrain : IGrainWithStringKey
 
     /// <summary>Gives the claim up (the request failed before creating anything).</summary>
     [Alias("Release"), Retryable] Task Release();
+
+    /// <summary>Re-encrypts a stored answer under the newest token key; false when it already was (or there is none).</summary>
+    [Alias("Reencrypt"), Retryable] Task<bool> Reencrypt();
 }

@@ -10,4 +10,10 @@ public sealed record ConnectStep(
     [property: Id(0)] string? AuthorizeUrl,
     [property: Id(1)] string? ErrorCode,
     [property: Id(2)] string? ErrorMessage,
-    [property: Id(3)] string? ReturnLink);
+    [property: Id(3)] string? ReturnLink)
+{
+    // The authorize URL carries a live OAuth state: keep it out of any log line that prints the
+    // record (Orleans prints message bodies when it drops or times out a message).
+    public override string ToString() =>
+        $"ConnectStep {{ Authorize = {(AuthorizeUrl is null ? "none" : "(redacted)")}, ErrorCode = {ErrorCode} }}";
+}

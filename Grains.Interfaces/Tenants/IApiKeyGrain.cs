@@ -11,4 +11,7 @@ public interface IApiKeyGrain : IGrainWithStringKey
     [ReadOnly, Alias("GetTenant"), Retryable, ResponseTimeout("00:00:03")] Task<string?> GetTenant();
 
     [Alias("Assign"), Retryable] Task Assign(string tenantId);
+
+    /// <summary>The key stops working (a revoked key is never assigned again by seeding).</summary>
+    [Alias("Revoke"), Retryable] Task Revoke();
 }

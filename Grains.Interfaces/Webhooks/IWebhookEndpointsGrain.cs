@@ -6,8 +6,14 @@ namespace PatientConnect.Webhooks;
 [Alias("pc.IWebhookEndpointsGrain")]
 public interface IWebhookEndpointsGrain : IGrainWithStringKey
 {
-    /// <summary>Registers an endpoint (the url was validated by the caller); the answer carries the secret.</summary>
-    [Alias("Create")] Task<WebhookEndpointCreated> Create(string url);
+    /// <summary>
+    /// Registers an endpoint (the caller checked the URL's shape; the grain checks where it points);
+    /// the answer carries the secret, or why the URL was refused.
+    /// </summary>
+    [Alias("Create")] Task<WebhookEndpointCreation> Create(string url);
+
+    /// <summary>Null when the URL may receive webhooks; otherwise why not. Asked before anything is claimed or stored.</summary>
+    [ReadOnly, Alias("CheckUrl")] Task<string?> CheckUrl(string url);
 
     [ReadOnly, Alias("List"), Retryable] Task<IReadOnlyList<WebhookEndpointView>> List();
 

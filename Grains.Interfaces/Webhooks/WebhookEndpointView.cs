@@ -15,6 +15,12 @@ public sealed record WebhookEndpointCreated(
     public override string ToString() => $"WebhookEndpointCreated {{ Id = {Endpoint.Id} }}";
 }
 
+/// <summary>The endpoint created, or why its URL was refused (an address this service does not send to).</summary>
+[GenerateSerializer, Immutable, Alias("pc.WebhookEndpointCreation")]
+public sealed record WebhookEndpointCreation(
+    [property: Id(0)] WebhookEndpointCreated? Created,
+    [property: Id(1)] string? UrlRefused);
+
 /// <summary>pending (waiting or retrying), delivered, failed (gave up after the retry window).</summary>
 [GenerateSerializer, Alias("pc.WebhookDeliveryStatus")]
 public enum WebhookDeliveryStatus { Pending, Delivered, Failed }

@@ -98,6 +98,38 @@ public sealed class ConnectionGrain(
     {
         // Events stored with a change whose outbox insert did not happen (a crash in between) go out now.
         await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        // After a key rotation, tokens still under an older key move to the newest on first use.
+        await ReencryptTokens();
+    }
+
+    public async Task<bool> ReencryptTokens()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            string? access, refresh;
+            try
+            {
+                access = S.AccessTokenProtected is { } a ? protector.Reprotect(a, TokenContext("access")) : null;
+                refresh = S.RefreshTokenProtected is { } r ? protector.Reprotect(r, TokenContext("refresh")) : null;
+            }
+            catch (System.Security.Cryptography.CryptographicException e)
+            {
+                // A key that is no longer configured: leave the value as it is; using it fails the same way.
+                logger.LogWarning("Connection {ConnectionId}: tokens could not be re-encrypted: {Reason}", Id, e.Message);
+                return false;
+            }
+            if (access is null && refresh is null) return false;
+            if (access is not null) S.AccessTokenProtected = access;
+            if (refresh is not null) S.RefreshTokenProtected = refresh;
+            await state.WriteStateAsync();
+            logger.LogInformation("Connection {ConnectionId}: tokens re-encrypted under key {KeyId}", Id, protector.CurrentKeyId);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public async Task<ConnectionView> Activate(ConnectionBinding binding, TokenGrant grant)

@@ -10,11 +10,17 @@ public sealed class IdempotencyState
     [Id(1)] public DateTimeOffset? ClaimedAt { get; set; }
     [Id(2)] public bool Completed { get; set; }
     [Id(3)] public int StatusCode { get; set; }
+    /// <summary>Plaintext answer of records written before answers were encrypted; read, never written.</summary>
     [Id(4)] public string? BodyJson { get; set; }
     [Id(5)] public string? Location { get; set; }
     [Id(6)] public DateTimeOffset? CompletedAt { get; set; }
     /// <summary>The stored answer is a refusal (problem details), replayed like a success.</summary>
     [Id(7)] public bool Refusal { get; set; }
+    /// <summary>
+    /// The stored answer under the TokenProtector: an answer can carry a secret shown once (the
+    /// webhook endpoint's whsec_), and a replay must show it again, so it is encrypted, not redacted.
+    /// </summary>
+    [Id(8)] public string? BodyProtected { get; set; }
 }
 
 /// <summary>
@@ -23,6 +29,7 @@ public sealed class IdempotencyState
 /// </summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", "store")] IPersistentState<IdempotencyState> state,
+    Security.TokenProtector protector,
     TimeProvider timeProvider) : Grain, IIdempotencyGrain
 {
     /// <summary>The contract's replay window.</summary>
@@ -34,6 +41,9 @@ public sealed class IdempotencyGrain(
     /// </summary>
     public static readonly TimeSpan AbandonedClaimAfter = TimeSpan.FromMinutes(2);
 
+    // Bound to this key's grain, so an answer copied into another key's record does not decrypt.
+    private string BodyContext => $"idempotency/{this.GetPrimaryKeyString()}";
+
     public async Task<IdempotentResponse?> TryClaim(string requestHash)
     {
         var now = timeProvider.GetUtcNow();
@@ -42,7 +52,8 @@ public sealed class IdempotencyGrain(
         {
             if (s.Completed)
             {
-                return new IdempotentResponse(s.RequestHash ?? "", s.StatusCode, s.BodyJson ?? "", s.Location, s.CompletedAt ?? claimedAt, s.Refusal);
+                var body = s.BodyProtected is { } sealedBody ? protector.Unprotect(sealedBody, BodyContext) : s.BodyJson ?? "";
+                return new IdempotentResponse(s.RequestHash ?? "", s.StatusCode, body, s.Location, s.CompletedAt ?? claimedAt, s.Refusal);
             }
             if (now - claimedAt < AbandonedClaimAfter)
             {
@@ -60,17 +71,28 @@ public sealed class IdempotencyGrain(
     public async Task Complete(IdempotentResponse response)
     {
         var s = state.State;
+        // The same answer again (a retried call whose first attempt was stored): already done.
+        if (s.Completed && s.RequestHash == response.RequestHash && s.StatusCode == response.StatusCode) return;
         if (s.ClaimedAt is null || s.Completed)
         {
             throw new InvalidOperationException("Complete without an open claim on this idempotency key.");
         }
         s.Completed = true;
         s.StatusCode = response.StatusCode;
-        s.BodyJson = response.BodyJson;
+        s.BodyJson = null;
+        s.BodyProtected = protector.Protect(response.BodyJson, BodyContext);
         s.Location = response.Location;
         s.Refusal = response.Refusal;
         s.CompletedAt = response.CreatedAt == default ? timeProvider.GetUtcNow() : response.CreatedAt;
         await state.WriteStateAsync();
+    }
+
+    public async Task<bool> Reencrypt()
+    {
+        if (state.State.BodyProtected is not { } body || protector.Reprotect(body, BodyContext) is not { } renewed) return false;
+        state.State.BodyProtected = renewed;
+        await state.WriteStateAsync();
+        return true;
     }
 
     public async Task Release()

@@ -223,7 +223,11 @@ public sealed partial class PatientSessionGrain(
         catch (SmartException e)
         {
             logger.LogWarning("Session {SessionId}: discovery of {SourceId} failed: {Description}", Id, sourceId, e.Description);
-            return Refuse("ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
+            // An endpoint outside the server's own domain is a configuration problem, not an outage:
+            // its own code, so the page does not tell the patient to try again later.
+            return e.Code == SmartClient.EndpointRefusedCode
+                ? Refuse(e.Code, $"{source.View.Name} cannot be connected safely right now. Please choose another health system. ({e.Description})")
+                : Refuse("ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
         }
 
         var scopes = SmartScopes.Choose(config);

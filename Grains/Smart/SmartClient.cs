@@ -15,7 +15,12 @@ namespace PatientConnect.Grains.Smart;
 /// The SMART App Launch client: discovery, the authorize URL, the code exchange and id_token checks.
 /// Not a grain: session grains call it, and it holds only caches (discovery documents, JWKS, keys).
 /// </summary>
-public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvider timeProvider, ILogger<SmartClient> logger)
+public sealed class SmartClient(
+    IHttpClientFactory httpClientFactory,
+    TimeProvider timeProvider,
+    ILogger<SmartClient> logger,
+    Outbound.OutboundGuard? guard = null,
+    Sources.SourceCatalog? catalog = null)
 {
     /// <summary>The named HttpClient; it carries the standard resilience handler (see AddPatientConnectGrains).</summary>
     public const string HttpClientName = "smart";
@@ -45,9 +50,34 @@ public sealed class SmartClient(IHttpClientFactory httpClientFactory, TimeProvid
                      ?? await TryMetadataAsync(fhirBase, cancellationToken)
                      ?? throw new SmartException("ehr_unavailable",
                          $"The health system's sign-in service at {HostOf(fhirBase)} did not answer SMART discovery.");
+        CheckEndpoints(config);
         _discovery[fhirBase] = (config, now + DiscoveryTtl);
         return config;
     }
+
+    /// <summary>
+    /// Refuses a discovery document that would send the client's credentials, or fetch signing keys,
+    /// outside the FHIR server's domain (see <see cref="Outbound.EndpointTrust"/>).
+    /// </summary>
+    private void CheckEndpoints(SmartConfiguration config)
+    {
+        if (guard is null) return;
+        var vendor = catalog?.Find(Ids.SourceIdFor(config.FhirBaseUrl))?.View.Vendor;
+        (string Name, string? Url)[] endpoints =
+        [
+            ("token endpoint", config.TokenEndpoint), ("authorization endpoint", config.AuthorizationEndpoint),
+            ("revocation endpoint", config.RevocationEndpoint), ("jwks_uri", config.JwksUri),
+        ];
+        foreach (var (name, url) in endpoints)
+        {
+            if (url is null || Outbound.EndpointTrust.Check(config.FhirBaseUrl, url, vendor, guard) is not { } why) continue;
+            logger.LogWarning("SMART discovery of {FhirBase} refused: its {Endpoint} {Why}", config.FhirBaseUrl, name, why);
+            throw new SmartException(EndpointRefusedCode, $"The health system's SMART configuration was refused: its {name} {why}.");
+        }
+    }
+
+    /// <summary>The failure code of a discovery document naming an endpoint this service will not use.</summary>
+    public const string EndpointRefusedCode = "untrusted_endpoint";
 
     /// <summary>Forgets a cached discovery document (e.g. after its token endpoint failed).</summary>
     public void Invalidate(string fhirBaseUrl) => _discovery.TryRemove(fhirBaseUrl.TrimEnd('/'), out _);

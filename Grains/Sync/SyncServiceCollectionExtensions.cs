@@ -36,14 +36,14 @@ public static class SyncServiceCollectionExtensions
                 // Polly's timeouts govern; HttpClient's own 100 s would cut a patient retry short.
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundGuard>().Protect(new SocketsHttpHandler
             {
                 // A redirect would carry the bearer token to wherever it points: never followed.
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.All,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 64,
-            })
+            }))
             .AddResilienceHandler("fhir", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<SyncOptions>>().Value;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PatientConnect.Grains.Outbound;
 using PatientConnect.Grains.Security;
 using StandardWebhooks;
 
@@ -37,7 +38,6 @@ public sealed class WebhookDispatcher(
     public const string HttpClientName = "webhooks";
 
     private const int FanOutBatch = 500;
-    private const int MaxErrorLength = 300;
 
     private readonly ConcurrentDictionary<string, int> _inFlightPerEndpoint = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
@@ -220,16 +220,19 @@ public sealed class WebhookDispatcher(
             timeout.CancelAfter(O.HttpTimeout);
             using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var code = (int)response.StatusCode;
-            return (code, code is >= 200 and < 300 ? null : $"HTTP {code}", (int)watch.ElapsedMilliseconds);
+            return (code, code is >= 200 and < 300 ? null : OutboundFailure.ForStatus(code), (int)watch.ElapsedMilliseconds);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, $"timed out after {O.HttpTimeout.TotalSeconds:0.#} s", (int)watch.ElapsedMilliseconds);
+            return (null, OutboundFailure.Timeout, (int)watch.ElapsedMilliseconds);
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException or UriFormatException)
         {
-            var message = $"{e.GetType().Name}: {e.Message}";
-            return (null, message.Length <= MaxErrorLength ? message : message[..MaxErrorLength], (int)watch.ElapsedMilliseconds);
+            // The tenant sees a category only: transport text names addresses and ports (a port-scan
+            // oracle). The operator's log keeps the detail.
+            var category = OutboundFailure.Categorize(e);
+            logger.LogInformation("Webhook {EventId} to endpoint {EndpointId}: {Category}: {Message}", claim.EventId, claim.EndpointId, category, e.Message);
+            return (null, category, (int)watch.ElapsedMilliseconds);
         }
     }
 

@@ -16,6 +16,7 @@ namespace PatientConnect.Grains.Webhooks;
 public sealed class WebhookEndpointsGrain(
     WebhookDatabase database,
     TokenProtector protector,
+    Outbound.OutboundGuard guard,
     TimeProvider timeProvider,
     ILogger<WebhookEndpointsGrain> logger) : Grain, IWebhookEndpointsGrain
 {
@@ -25,8 +26,10 @@ public sealed class WebhookEndpointsGrain(
 
     public static string SecretContext(string endpointId) => $"{endpointId}/secret";
 
-    public async Task<WebhookEndpointCreated> Create(string url)
+    public async Task<WebhookEndpointCreation> Create(string url)
     {
+        // The same rule the dispatcher's connections obey, told now rather than as failed deliveries.
+        if (guard.CheckUrl(url) is { } refused) return new WebhookEndpointCreation(null, refused);
         var id = Ids.NewWebhookEndpointId();
         // Standard Webhooks: whsec_ followed by the base64 of the key (24 to 64 bytes).
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(SecretBytes));
@@ -40,8 +43,10 @@ public sealed class WebhookEndpointsGrain(
         command.Parameters.AddWithValue("now", now.UtcDateTime);
         await command.ExecuteNonQueryAsync();
         logger.LogInformation("Tenant {TenantId}: webhook endpoint {EndpointId} created", TenantId, id);
-        return new WebhookEndpointCreated(new WebhookEndpointView(id, url, now), secret);
+        return new WebhookEndpointCreation(new WebhookEndpointCreated(new WebhookEndpointView(id, url, now), secret), null);
     }
+
+    public Task<string?> CheckUrl(string url) => Task.FromResult(guard.CheckUrl(url));
 
     public async Task<IReadOnlyList<WebhookEndpointView>> List()
     {

@@ -37,12 +37,12 @@ public static class WebhookServiceCollectionExtensions
                 // The dispatcher enforces its own per-attempt timeout.
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundGuard>().Protect(new SocketsHttpHandler
             {
                 // A redirect is an answer (not 2xx), never followed: the signed body goes to the registered URL only.
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
+            }));
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }

@@ -240,6 +240,8 @@ public static class DirectoryBenchmark
                 ["Orleans__ServiceId"] = cluster,
                 ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
                 ["PatientConnect__AllowLoopbackHttp"] = "true",
+                ["PatientConnect__Outbound__AllowLoopback"] = "true",
+                ["PatientConnect__RateLimits__Enabled"] = "false",
                 ["Logging__LogLevel__Default"] = "Warning",
             };
             var silo = new Dictionary<string, string>(common)

@@ -290,6 +290,8 @@ public static class RefreshBenchmark
                     ["Orleans__GatewayPort"] = SandboxPagesBenchmark.FreePort().ToString(CultureInfo.InvariantCulture),
                     ["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                     ["PatientConnect__AllowLoopbackHttp"] = "true",
+                    ["PatientConnect__Outbound__AllowLoopback"] = "true",
+                    ["PatientConnect__RateLimits__Enabled"] = "false",
                     // The simulated connections have no records: measure the token lifecycle alone.
                     ["PatientConnect__Refresh__StartSyncOnActivate"] = "false",
                     ["Directory__Sources__0__Name"] = "Bench EHR",

@@ -100,6 +100,8 @@ public sealed class SyncBenchStack : IAsyncDisposable
         ["Orleans__ServiceId"] = _database,
         ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
+        ["PatientConnect__Outbound__AllowLoopback"] = "true",
+        ["PatientConnect__RateLimits__Enabled"] = "false",
         ["Logging__LogLevel__Default"] = "Warning",
         // The sync's own summary line (elapsed, storing, waiting for pages) is worth seeing.
         ["Logging__LogLevel__PatientConnect.Grains.Sync"] = "Information",

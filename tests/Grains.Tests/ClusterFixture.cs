@@ -50,6 +50,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             ["PatientConnect:PublicBaseUrl"] = PublicBaseUrl + "/",
             ["PatientConnect:TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            // The fake EHR listens on 127.0.0.1.
+            ["PatientConnect:Outbound:AllowLoopback"] = "true",
         };
         for (var i = 0; i < sources.Length; i++)
         {

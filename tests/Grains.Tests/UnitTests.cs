@@ -165,7 +165,8 @@ public sealed class DiscoveryTests(ClusterFixture f)
         await using var provider = new ServiceCollection()
             .AddLogging()
             .AddSingleton<TimeProvider>(f.Clock)
-            .AddPatientConnectGrains(new ConfigurationBuilder().Build())
+            .AddPatientConnectGrains(new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["PatientConnect:Outbound:AllowLoopback"] = "true" }).Build())
             .BuildServiceProvider();
         var smart = provider.GetRequiredService<SmartClient>();
         var config = await smart.DiscoverAsync(f.Ehr.FhirBase("moved"), TestContext.Current.CancellationToken);

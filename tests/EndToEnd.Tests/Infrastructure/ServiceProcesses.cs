@@ -93,6 +93,16 @@ public class ServiceProcesses : IAsyncLifetime
         ["Orleans__ServiceId"] = ClusterId,
         ["PatientConnect__PublicBaseUrl"] = ApiBase.ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
+        // The sandbox and the tests' webhook receivers are on 127.0.0.1.
+        ["PatientConnect__Outbound__AllowLoopback"] = "true",
+        // Tests share two keys and one address (127.0.0.1) across parallel classes: limits far above
+        // what they send; RateLimitTests runs its own service with low ones.
+        ["PatientConnect__RateLimits__PerKeyPerSecond"] = "100000",
+        ["PatientConnect__RateLimits__PerKeyBurst"] = "100000",
+        ["PatientConnect__RateLimits__PerAddressPerSecond"] = "100000",
+        ["PatientConnect__RateLimits__PerAddressBurst"] = "100000",
+        ["PatientConnect__RateLimits__PerAddressApiPerSecond"] = "100000",
+        ["PatientConnect__RateLimits__PerAddressApiBurst"] = "100000",
     };
 
     private Dictionary<string, string> SiloEnvironment(int index)
@@ -140,7 +150,13 @@ public class ServiceProcesses : IAsyncLifetime
         var env = CommonEnvironment();
         env["PatientConnect__Admin__Username"] = AdminUser;
         env["PatientConnect__Admin__Password"] = AdminPassword;
+        AddApiEnvironment(env);
         return env;
+    }
+
+    /// <summary>Extra Api settings of a derived fixture (e.g. low rate limits).</summary>
+    protected virtual void AddApiEnvironment(Dictionary<string, string> env)
+    {
     }
 
     /// <summary>Extra silo settings of a derived fixture (e.g. faster refresh and webhook retry timings).</summary>
