@@ -186,6 +186,9 @@ public sealed class ChaosStack : IAsyncDisposable
         ["Orleans__ServiceId"] = _database,
         ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
+        // The sandbox and the webhook receiver are on loopback; one client drives all the load.
+        ["PatientConnect__Outbound__AllowLoopback"] = "true",
+        ["PatientConnect__RateLimits__Enabled"] = "false",
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
     };
