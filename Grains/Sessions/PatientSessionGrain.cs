@@ -62,6 +62,7 @@ public sealed class CallbackFollowUp
     [Id(7)] public string? GrantId { get; set; }
     [Id(8)] public string? FailureCode { get; set; }
     [Id(9)] public string? FailureDescription { get; set; }
+    [Id(10)] public DateTimeOffset? RefreshExpiresAt { get; set; }
 }
 
 [GenerateSerializer, Alias("pc.PatientSessionState")]
@@ -332,6 +333,7 @@ public sealed partial class PatientSessionGrain(
                 Scopes = [.. grant.Scopes],
                 FhirPatientId = grant.FhirPatientId,
                 GrantId = $"{Id}.{tx.StateNonce}",
+                RefreshExpiresAt = grant.RefreshExpiresAt,
             };
             await Complete(tx, callbackHash, null, null, tx.ConnectionId, ConnectionStatus.Active, followUp);
         }
@@ -384,7 +386,8 @@ public sealed partial class PatientSessionGrain(
                     followUp.AccessExpiresAt,
                     followUp.Scopes.ToArray(),
                     followUp.FhirPatientId,
-                    followUp.GrantId));
+                    followUp.GrantId,
+                    followUp.RefreshExpiresAt));
             }
             // The connection holds the tokens now; the session keeps none.
             S.FollowUp = null;
@@ -461,7 +464,8 @@ public sealed partial class PatientSessionGrain(
                 token.RefreshToken,
                 now + (token.ExpiresIn ?? AssumedAccessLifetime),
                 scopes.ToArray(),
-                fhirPatientId);
+                fhirPatientId,
+                RefreshExpiresAt: token.RefreshExpiresIn is { } lifetime ? now + lifetime : null);
         }
         catch (SmartException)
         {

@@ -169,7 +169,9 @@ public sealed class SmartClient(
                 Str(body, "id_token"),
                 ExpiresIn(body),
                 Str(body, "scope"),
-                Str(body, "patient"));
+                Str(body, "patient"),
+                // Not in RFC 6749, but sent by several EHRs (and the sandbox) for a refresh token that ends.
+                ExpiresIn(body, "refresh_token_expires_in"));
         }
     }
 
@@ -239,7 +241,8 @@ public sealed class SmartClient(
                 Str(body, "id_token"),
                 ExpiresIn(body),
                 Str(body, "scope"),
-                Str(body, "patient")));
+                Str(body, "patient"),
+                ExpiresIn(body, "refresh_token_expires_in")));
         }
     }
 
@@ -540,9 +543,9 @@ public sealed class SmartClient(
     }
 
     /// <summary>expires_in in seconds; some servers send it as a string, so both forms are read.</summary>
-    private static TimeSpan? ExpiresIn(JsonElement body)
+    private static TimeSpan? ExpiresIn(JsonElement body, string property = "expires_in")
     {
-        if (!body.TryGetProperty("expires_in", out var value)) return null;
+        if (!body.TryGetProperty(property, out var value)) return null;
         long seconds = 0;
         var ok = value.ValueKind == JsonValueKind.Number
             ? value.TryGetInt64(out seconds)

@@ -19,7 +19,8 @@ public sealed record TokenResponse(
     string? IdToken,
     TimeSpan? ExpiresIn,
     string? Scope,
-    string? Patient)
+    string? Patient,
+    TimeSpan? RefreshExpiresIn = null)
 {
     public override string ToString() =>
         $"TokenResponse {{ ExpiresIn = {ExpiresIn}, Scope = {Scope}, Patient = {Patient}, HasRefresh = {RefreshToken is not null}, HasIdToken = {IdToken is not null} }}";

@@ -72,6 +72,25 @@ public sealed class ExpiringAccessTests(ExpiryServices services) : EndToEndTest(
             history["data"]!.AsArray().Select(e => e.Str("id")));
     }
 
+    [Fact]
+    public async Task The_sources_refresh_token_lifetime_sets_authorization_expires_at()
+    {
+        // riverside's vendor has no configured maximum: only the token response can say when access ends.
+        await Sync.SyncSupport.SetSandboxAsync(Services, "riverside", new { refresh_token_lifetime_seconds = 3600 });
+        try
+        {
+            var before = DateTimeOffset.UtcNow;
+            var (session, _) = await Flow.ConnectAsync(NewPatientId("rtlife"), "riverside");
+            var connection = await Flow.GetConnectionAsync(session.Str("connection_id")!);
+            var expiresAt = DateTimeOffset.Parse(connection.Str("authorization_expires_at")!);
+            Assert.InRange(expiresAt, before + TimeSpan.FromSeconds(3600) - TimeSpan.FromSeconds(5), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3600) + TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            await Sync.SyncSupport.SetSandboxAsync(Services, "riverside", null);
+        }
+    }
+
     private static List<System.Text.Json.Nodes.JsonObject> Expiring(WebhookReceiver receiver, string connectionId) =>
         receiver.For(connectionId).Where(e => e.Str("type") == "connection.expiring").ToList();
 }
