@@ -12,10 +12,12 @@ using PatientConnect.Api.Records;
 using PatientConnect.Api.Sessions;
 using PatientConnect.Api.Sources;
 using PatientConnect.Api.Webhooks;
+using PatientConnect.ServiceDefaults;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 var config = builder.Configuration;
+builder.AddServiceDefaults("patientconnect-api");
 
 // Fail at start, not on the first request, when the one setting without a sane default is absent.
 var postgres = config.GetConnectionString("Postgres");
@@ -51,6 +53,7 @@ builder.UseOrleansClient(client =>
     client.AddClusterConnectionStatusObserver(clusterConnection);
     client.UseConnectionRetryFilter<ClusterConnectRetryFilter>();
     client.AddDashboard();
+    client.AddActivityPropagation();
 });
 
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
@@ -70,6 +73,7 @@ app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
 app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy).ExcludeFromDescription();
 
 app.MapHealthApi();
+app.MapMetricsEndpoint();
 app.MapConnectApi();
 
 var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);

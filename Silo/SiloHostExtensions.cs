@@ -4,6 +4,7 @@ using PatientConnect.Grains;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
+using PatientConnect.Silo.Telemetry;
 using PatientConnect.Silo.Tenants;
 
 namespace PatientConnect.Silo;
@@ -16,11 +17,12 @@ public static class SiloHostExtensions
     // ADO.NET providers look the factory up by this name; "PostgreSQL" is not registered.
     private const string Invariant = "Npgsql";
 
-    public static HostApplicationBuilder AddPatientConnectSilo(this HostApplicationBuilder builder, SiloSettings settings)
+    public static WebApplicationBuilder AddPatientConnectSilo(this WebApplicationBuilder builder, SiloSettings settings)
     {
         var configuration = builder.Configuration;
 
         builder.Services.AddPatientConnectGrains(configuration);
+        builder.AddSiloTelemetryAndHealth();
 
         builder.UseOrleans(silo =>
         {
@@ -52,6 +54,9 @@ public static class SiloHostExtensions
 
             // The Api hosts the dashboard page; its data calls land on IDashboardGrain in every silo.
             silo.AddDashboard();
+            // Grain calls continue the caller's trace (the Api request, a sync run) across silos.
+            silo.AddActivityPropagation();
+            silo.AddIncomingGrainCallFilter<GrainCallScopeFilter>();
 
             // Tuning hooks for tests and operators (failure detection speed, reminder floor).
             silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
