@@ -33,11 +33,11 @@ if (!migrateOnly)
 }
 
 using var host = builder.Build();
-host.MapDefaultEndpoints();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PatientConnect.Silo");
 
 if (!migrateOnly)
 {
+    host.MapDefaultEndpoints();
     try
     {
         SiloHostExtensions.ResolveGrainServices(host.Services);

@@ -117,6 +117,7 @@ public sealed partial class PatientSessionGrain(
         // (every entry point checks the time), only the expired status would be recorded late.
         await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - now, TimeSpan.Zero), ReminderPeriod);
         logger.LogInformation("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
+        Telemetry.PatientConnectMetrics.SessionCreated();
         return View(now);
     }
 
@@ -328,6 +329,7 @@ public sealed partial class PatientSessionGrain(
         await state.WriteStateAsync();
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} expired", Id);
+        Telemetry.PatientConnectMetrics.SessionExpired();
         await AfterStatusChange(SessionStatus.Expired);
     }
 
@@ -344,6 +346,7 @@ public sealed partial class PatientSessionGrain(
         await state.WriteStateAsync();
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
+        Telemetry.PatientConnectMetrics.ConnectFinished(catalog, S.ChosenSourceId ?? S.SourceId, error ?? "success");
         await AfterStatusChange(SessionStatus.Complete);
     }
 
