@@ -28,7 +28,8 @@ if (string.IsNullOrWhiteSpace(postgres))
         "e.g. the environment variable ConnectionStrings__Postgres=\"Host=127.0.0.1;Port=55432;Username=...;Password=...;Database=...\".");
 }
 
-builder.Services.Configure<ApiOptions>(config.GetSection(ApiOptions.Section));
+builder.Services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.Section)).ValidateOnStart()
+    .Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ApiOptions>, ApiOptionsValidator>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
 var clusterConnection = new ClusterConnectionState();

@@ -21,8 +21,8 @@ public static class GrainsServiceCollectionExtensions
     {
         services.AddOptions<PatientConnectOptions>()
             .Bind(configuration.GetSection(PatientConnectOptions.SectionName))
-            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "PatientConnect:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PatientConnectOptions>, PatientConnectOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         // Built at first resolve, so a malformed directory entry or a missing key stops the silo at
@@ -32,7 +32,8 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<SmartClient>();
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
-        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName));
+        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RefreshOptions>, RefreshOptionsValidator>());
 
         services.AddHttpClient(SmartClient.HttpClientName, client =>
             {

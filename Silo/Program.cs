@@ -37,7 +37,6 @@ var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pa
 
 if (!migrateOnly)
 {
-    host.MapDefaultEndpoints();
     try
     {
         SiloHostExtensions.ResolveGrainServices(host.Services);
@@ -47,6 +46,7 @@ if (!migrateOnly)
         Console.Error.WriteLine($"PatientConnect.Silo: invalid configuration: {e.Message}");
         return 1;
     }
+    host.MapDefaultEndpoints();
 }
 
 var migrated = await SchemaMigration.MigrateAsync(host.Services, settings, logger);

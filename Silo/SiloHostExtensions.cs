@@ -86,6 +86,9 @@ public static class SiloHostExtensions
     /// </summary>
     public static void ResolveGrainServices(IServiceProvider services)
     {
+        // Every options class registered with ValidateOnStart, checked now: a bad value stops the silo
+        // with exit code 1 and the failures (each naming its key) before it joins the cluster.
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         _ = services.GetRequiredService<SourceCatalog>();
         _ = services.GetRequiredService<TokenProtector>();
     }

@@ -16,7 +16,8 @@ public static class SyncServiceCollectionExtensions
     /// <summary>The record sync: options, the record store on its own Npgsql data source, and the FHIR HttpClient.</summary>
     public static IServiceCollection AddPatientConnectSync(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName));
+        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>());
 
         // Resolved on first use (the first sync or record read), so hosts without records need no database.
         services.TryAddSingleton<IRecordStore>(_ =>
