@@ -67,6 +67,7 @@ public static class SiloHostExtensions
 
         // Registered after UseOrleans, so it starts once the silo is active.
         builder.Services.AddHostedService<ApiKeySeeder>();
+        builder.Services.AddHostedService<Retention.RetentionScheduler>();
         builder.Services.AddPatientConnectWebhookDispatcher();
 
         builder.Services.Configure<HostOptions>(o =>

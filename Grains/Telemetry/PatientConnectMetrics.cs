@@ -51,6 +51,9 @@ public static class PatientConnectMetrics
     private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>(
         "patientconnect.webhook.deliveries", "{attempt}", "Webhook delivery attempts by result (delivered, retry, failed).");
 
+    private static readonly Counter<long> RetentionDeletedRows = Meter.CreateCounter<long>(
+        "patientconnect.retention.deleted", "{row}", "Rows deleted by the retention job, by kind.");
+
     private static double _oldestUndeliveredSeconds;
 
     static PatientConnectMetrics()
@@ -97,6 +100,14 @@ public static class PatientConnectMetrics
 
     public static void OldestUndeliveredWebhook(TimeSpan age) =>
         Volatile.Write(ref _oldestUndeliveredSeconds, Math.Max(0, age.TotalSeconds));
+
+    public static void RetentionDeleted(PatientConnect.Retention.RetentionReport report)
+    {
+        RetentionDeletedRows.Add(report.WebhookAttempts, new KeyValuePair<string, object?>("kind", "webhook_attempts"));
+        RetentionDeletedRows.Add(report.WebhookDeliveries, new KeyValuePair<string, object?>("kind", "webhook_deliveries"));
+        RetentionDeletedRows.Add(report.WebhookEvents, new KeyValuePair<string, object?>("kind", "webhook_events"));
+        RetentionDeletedRows.Add(report.IdempotencyRecords, new KeyValuePair<string, object?>("kind", "idempotency_records"));
+    }
 
     /// <summary>The source's vendor (epic, cerner, …) or "unknown": a bounded tag, unlike source ids.</summary>
     public static string VendorOf(SourceCatalog catalog, string? sourceId) =>

@@ -16,6 +16,8 @@ public static class WebhookServiceCollectionExtensions
     {
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
+        services.AddOptions<Retention.RetentionOptions>().Bind(configuration.GetSection(Retention.RetentionOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Retention.RetentionOptions>, Retention.RetentionOptionsValidator>());
         var postgres = configuration.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(postgres))
         {

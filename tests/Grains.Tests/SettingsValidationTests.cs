@@ -49,6 +49,13 @@ public sealed class SettingsValidationTests
     [InlineData("PatientConnect:Webhooks:Lease", "00:00:05")]
     public void Webhook_options_name_the_bad_setting(string key, string value) => AssertNamed(key, value);
 
+    [Theory]
+    [InlineData("PatientConnect:Retention:Interval", "00:00:10")]
+    [InlineData("PatientConnect:Retention:WebhookHistory", "01:00:00")]
+    [InlineData("PatientConnect:Retention:IdempotencyRecords", "12:00:00")]
+    [InlineData("PatientConnect:Retention:BatchSize", "0")]
+    public void Retention_options_name_the_bad_setting(string key, string value) => AssertNamed(key, value);
+
     [Fact]
     public void Every_failure_of_a_section_is_reported_at_once()
     {
