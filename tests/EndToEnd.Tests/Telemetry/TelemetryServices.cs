@@ -20,6 +20,7 @@ public sealed class TelemetryServices() : ServiceProcesses(silos: 2)
         env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
         env["OTEL_BSP_SCHEDULE_DELAY"] = "200";
         env["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+        env["PatientConnect__Telemetry__LogFormat"] = "json";
     }
 
     protected override async ValueTask AfterStopAsync()

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using System.Web;
 using PatientConnect.EndToEnd.Tests.Infrastructure;
 using PatientConnect.EndToEnd.Tests.Sync;
@@ -68,6 +69,21 @@ public sealed class TelemetryTests(TelemetryServices services) : EndToEndTest(se
         }
 
         Assert.Contains(trace, s => s.Service == "patientconnect-silo");
+
+        // JSON logs: a silo's line about this session carries its id and the trace id in its scopes.
+        var sessionId = session.Str("id")!;
+        var silos = string.Concat(Enumerable.Range(0, Services.SiloCount).Select(i => Services.Silo(i).Output()));
+        var logLines = silos.Split('\n').Where(l => l.Contains(" | ", StringComparison.Ordinal)).Select(l => l[(l.IndexOf(" | ", StringComparison.Ordinal) + 3)..])
+            .Where(l => l.StartsWith('{') && l.Contains(sessionId, StringComparison.Ordinal)).ToList();
+        Assert.Contains(logLines, l =>
+        {
+            var json = JsonNode.Parse(l)!;
+            var scopes = json["Scopes"]?.AsArray() ?? [];
+            return scopes.Any(s => s?["patient_session_id"]?.GetValue<string>() == sessionId)
+                && scopes.Any(s => s?["TraceId"]?.GetValue<string>() == root!.TraceId);
+        });
+        var allOutput = Services.AllOutput(maxLinesPerProcess: 4000);
+        Assert.DoesNotContain(code, allOutput, StringComparison.Ordinal);
         // Never a secret in telemetry: the one-time code and the state are redacted from the callback's URL.
         foreach (var span in Services.Otlp.Spans)
         {
