@@ -68,6 +68,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTenantLogScope();
 
 app.MapOpenApi();
 app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));

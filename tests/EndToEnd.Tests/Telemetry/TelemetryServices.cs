@@ -21,6 +21,8 @@ public sealed class TelemetryServices() : ServiceProcesses(silos: 2)
         env["OTEL_BSP_SCHEDULE_DELAY"] = "200";
         env["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
         env["PatientConnect__Telemetry__LogFormat"] = "json";
+        // "Executing endpoint" lines, so the Api has a line inside a tenant's request to look at.
+        env["Logging__LogLevel__Microsoft.AspNetCore.Routing"] = "Information";
     }
 
     protected override async ValueTask AfterStopAsync()

@@ -82,6 +82,11 @@ public sealed class TelemetryTests(TelemetryServices services) : EndToEndTest(se
             return scopes.Any(s => s?["patient_session_id"]?.GetValue<string>() == sessionId)
                 && scopes.Any(s => s?["TraceId"]?.GetValue<string>() == root!.TraceId);
         });
+        // And the Api's lines within a tenant's request carry the tenant id.
+        var apiLines = Services.AllOutput(maxLinesPerProcess: 4000).Split('\n')
+            .Where(l => l.StartsWith("api | {", StringComparison.Ordinal)).Select(l => l["api | ".Length..]).ToList();
+        Assert.Contains(apiLines, l => (JsonNode.Parse(l)!["Scopes"]?.AsArray() ?? [])
+            .Any(s => s?["tenant_id"]?.GetValue<string>() == ServiceProcesses.TenantA));
         var allOutput = Services.AllOutput(maxLinesPerProcess: 4000);
         Assert.DoesNotContain(code, allOutput, StringComparison.Ordinal);
         // Never a secret in telemetry: the one-time code and the state are redacted from the callback's URL.
