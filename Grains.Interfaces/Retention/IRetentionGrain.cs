@@ -19,4 +19,5 @@ public sealed record RetentionReport(
     [property: Id(0)] long WebhookAttempts,
     [property: Id(1)] long WebhookDeliveries,
     [property: Id(2)] long WebhookEvents,
-    [property: Id(3)] long IdempotencyRecords);
+    [property: Id(3)] long IdempotencyRecords,
+    [property: Id(4)] long Sessions);

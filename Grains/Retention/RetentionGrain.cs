@@ -22,6 +22,9 @@ public sealed class RetentionGrain(
 {
     public const string ReminderName = "retention";
 
+    // The [PersistentState] name of PatientSessionGrain: the ADO.NET provider stores it as graintypestring.
+    private const string SessionStateName = "session";
+
     private RetentionOptions O => options.Value;
 
     public async Task Schedule() => await this.RegisterOrUpdateReminder(ReminderName, O.Interval, O.Interval);
@@ -67,11 +70,25 @@ public sealed class RetentionGrain(
                 LIMIT @batch)
             """, idempotencyCutoff, cluster.Value.ServiceId);
 
-        var report = new RetentionReport(attempts, deliveries, events, idempotency);
+        // Ended sessions only; the stored state is plain JSON (UseSystemTextJsonGrainStorageSerializer), its
+        // status the enum's number (Open 0, Complete 1, Expired 2) or, should the serializer change, its name.
+        long sessions = 0;
+        if (O.SessionHistory > TimeSpan.Zero)
+        {
+            sessions = await DeleteInBatchesAsync("""
+                DELETE FROM orleansstorage WHERE ctid IN (
+                    SELECT ctid FROM orleansstorage
+                    WHERE serviceid = @service AND graintypestring = @sessionState AND modifiedon < @cutoff
+                      AND coalesce(convert_from(payloadbinary, 'UTF8')::jsonb ->> 'Status', '') IN ('1', '2', 'Complete', 'Expired')
+                    LIMIT @batch)
+                """, (DateTimeOffset.UtcNow - O.SessionHistory).UtcDateTime, cluster.Value.ServiceId);
+        }
+
+        var report = new RetentionReport(attempts, deliveries, events, idempotency, sessions);
         PatientConnectMetrics.RetentionDeleted(report);
         logger.LogInformation(
-            "Retention: deleted {Attempts} webhook attempts, {Deliveries} deliveries, {Events} events, {Idempotency} idempotency records",
-            attempts, deliveries, events, idempotency);
+            "Retention: deleted {Attempts} webhook attempts, {Deliveries} deliveries, {Events} events, {Idempotency} idempotency records, {Sessions} sessions",
+            attempts, deliveries, events, idempotency, sessions);
         return report;
     }
 
@@ -87,6 +104,7 @@ public sealed class RetentionGrain(
             {
                 command.Parameters.AddWithValue("service", service);
                 command.Parameters.AddWithValue("stateName", IdempotencyGrain.StateName);
+                command.Parameters.AddWithValue("sessionState", SessionStateName);
             }
             var deleted = await command.ExecuteNonQueryAsync();
             total += deleted;

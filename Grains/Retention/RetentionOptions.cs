@@ -20,6 +20,12 @@ public sealed class RetentionOptions
     /// </summary>
     public TimeSpan IdempotencyRecords { get; set; } = TimeSpan.FromHours(25);
 
+    /// <summary>
+    /// Ended patient sessions (complete or expired) are kept this long after their last change, then
+    /// deleted; <c>00:00:00</c> keeps them forever. A patient's session list skips ids whose session is gone.
+    /// </summary>
+    public TimeSpan SessionHistory { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>Rows deleted per statement, so one pass never holds long locks on a busy table.</summary>
     public int BatchSize { get; set; } = 5000;
 }

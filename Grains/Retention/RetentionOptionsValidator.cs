@@ -11,6 +11,10 @@ public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOption
         // Deliveries are retried for 24 h (WebhookOptions.RetryWindow ≥ 24 h); history must outlive that.
         .AtLeast(nameof(o.WebhookHistory), o.WebhookHistory, TimeSpan.FromHours(25), "webhooks are retried for 24 h")
         .AtLeast(nameof(o.IdempotencyRecords), o.IdempotencyRecords, TimeSpan.FromHours(24), "the contract replays a key for 24 h")
+        // A session's link and its webhook events refer to it for a day at most; less than that would
+        // delete what an app may still be reading.
+        .Check(o.SessionHistory == TimeSpan.Zero || o.SessionHistory >= TimeSpan.FromDays(1), nameof(o.SessionHistory),
+            "must be 00:00:00 (keep forever) or at least 1.00:00:00", o.SessionHistory)
         .AtLeast(nameof(o.BatchSize), o.BatchSize, 1)
         .Result;
 }

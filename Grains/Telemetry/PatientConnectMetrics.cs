@@ -107,6 +107,7 @@ public static class PatientConnectMetrics
         RetentionDeletedRows.Add(report.WebhookDeliveries, new KeyValuePair<string, object?>("kind", "webhook_deliveries"));
         RetentionDeletedRows.Add(report.WebhookEvents, new KeyValuePair<string, object?>("kind", "webhook_events"));
         RetentionDeletedRows.Add(report.IdempotencyRecords, new KeyValuePair<string, object?>("kind", "idempotency_records"));
+        RetentionDeletedRows.Add(report.Sessions, new KeyValuePair<string, object?>("kind", "sessions"));
     }
 
     /// <summary>The source's vendor (epic, cerner, …) or "unknown": a bounded tag, unlike source ids.</summary>

@@ -54,6 +54,7 @@ public sealed class SettingsValidationTests
     [InlineData("PatientConnect:Retention:WebhookHistory", "01:00:00")]
     [InlineData("PatientConnect:Retention:IdempotencyRecords", "12:00:00")]
     [InlineData("PatientConnect:Retention:BatchSize", "0")]
+    [InlineData("PatientConnect:Retention:SessionHistory", "01:00:00")]
     public void Retention_options_name_the_bad_setting(string key, string value) => AssertNamed(key, value);
 
     [Fact]

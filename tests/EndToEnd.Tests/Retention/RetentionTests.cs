@@ -70,6 +70,38 @@ public sealed class RetentionTests(TokenServices services) : EndToEndTest(servic
         Assert.Equal(1L, await CountAsync(db, "pc_webhook_outbox", "id = @id", oldPending.Outbox));
     }
 
+    [Fact]
+    public async Task Retention_deletes_ended_sessions_past_the_policy_and_keeps_open_and_recent_ones()
+    {
+        await using var db = new NpgsqlConnection(Services.ConnectionString);
+        await db.OpenAsync(Cancel);
+        var (ended, denied) = await Flow.ConnectAsync(NewPatientId("ret-session"), "riverside", "deny");
+        Assert.Equal("access_denied", denied["error"]);
+        Assert.Equal("complete", ended.Str("status"));
+        var open = await Flow.CreateSessionAsync(NewPatientId("ret-session"));
+        var (recent, _) = await Flow.ConnectAsync(NewPatientId("ret-session"), "riverside", "deny");
+        string endedId = ended.Str("id")!, openId = open.Str("id")!, recentId = recent.Str("id")!;
+
+        // The ended and the open session last changed 100 days ago; the recent one just now.
+        foreach (var id in new[] { endedId, openId })
+        {
+            Assert.Equal(1, await ExecuteAsync(db,
+                "UPDATE orleansstorage SET modifiedon = modifiedon - interval '100 days' WHERE graintypestring = 'session' AND grainidextensionstring = @id",
+                ("id", id)));
+        }
+
+        var report = await Tokens.Cluster.GetGrain<IRetentionGrain>(0).RunOnce();
+
+        Assert.True(report.Sessions >= 1, report.ToString());
+        Assert.Equal(0L, await SessionRowsAsync(db, endedId));
+        // Never an open session, however old its row: it ends by its own expiry first.
+        Assert.Equal(1L, await SessionRowsAsync(db, openId));
+        Assert.Equal(1L, await SessionRowsAsync(db, recentId));
+    }
+
+    private static Task<long> SessionRowsAsync(NpgsqlConnection db, string sessionId) => ScalarAsync<long>(db,
+        "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'session' AND grainidextensionstring = @id", ("id", sessionId));
+
     private sealed record Rows(long Outbox, long Delivery);
 
     private static async Task<Rows> EventAsync(NpgsqlConnection db, string run, string name, TimeSpan age,
