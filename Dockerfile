@@ -11,12 +11,14 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY Grains.Interfaces/Grains.Interfaces.csproj Grains.Interfaces/
 COPY Grains/Grains.csproj Grains/
+COPY ServiceDefaults/ServiceDefaults.csproj ServiceDefaults/
 COPY Silo/Silo.csproj Silo/
 COPY Api/Api.csproj Api/
 COPY SandboxEhr/SandboxEhr.csproj SandboxEhr/
 RUN dotnet restore "${PROJECT}/${PROJECT}.csproj"
 COPY Grains.Interfaces/ Grains.Interfaces/
 COPY Grains/ Grains/
+COPY ServiceDefaults/ ServiceDefaults/
 COPY Silo/ Silo/
 COPY Api/ Api/
 COPY SandboxEhr/ SandboxEhr/

@@ -39,7 +39,7 @@ say() { printf '\033[1m[run]\033[0m %s\n' "$*"; }
 
 # Ports first: a second ./run.sh, or a leftover process, would otherwise fail half-way with a bind error.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in 8080 8090 $(seq 11111 $((11110 + silos))) $(seq 30000 $((29999 + silos))); do
+for port in 8080 8090 $(seq 8100 $((8099 + silos))) $(seq 11111 $((11110 + silos))) $(seq 30000 $((29999 + silos))); do
   if port_busy "$port"; then
     echo "port 127.0.0.1:$port is already in use (another ./run.sh?); stop it first" >&2
     exit 1
@@ -163,9 +163,9 @@ died() {
 say "starting sandbox EHR on $SANDBOX_URL"
 start sandbox dotnet "$SANDBOX_DLL" --urls "$SANDBOX_URL"
 for ((i = 0; i < silos; i++)); do
-  say "starting silo $i (silo port $((11111 + i)), gateway port $((30000 + i)))"
+  say "starting silo $i (silo port $((11111 + i)), gateway port $((30000 + i)), health and metrics on http://127.0.0.1:$((8100 + i)))"
   start "silo$i" env Orleans__SiloPort=$((11111 + i)) Orleans__GatewayPort=$((30000 + i)) \
-    Orleans__AdvertisedIP=127.0.0.1 dotnet "$SILO_DLL"
+    Orleans__AdvertisedIP=127.0.0.1 dotnet "$SILO_DLL" --urls "http://127.0.0.1:$((8100 + i))"
 done
 say "starting Api on $API_URL"
 start api dotnet "$API_DLL" --urls "$API_URL"
@@ -192,6 +192,7 @@ PatientConnect is running ($silos silo(s), $configuration build).
   OpenAPI document  $API_URL/openapi/v1.json
   API reference     $API_URL/scalar/v1
   Health            $API_URL/health/live   $API_URL/health/ready
+  Metrics           $API_URL/metrics   silo i (0..$((silos - 1))): http://127.0.0.1:(8100+i)/metrics and /health/ready
   Dashboard         $API_URL/dashboard   (user admin, password $ADMIN_PASSWORD)
   Hosted page       $API_URL/connect/{ps_id}   (the "url" of a session)
   Sandbox EHR       $SANDBOX_URL/hospitals   (riverside, lakeside, summit; see /hospitals/{id}/patients)

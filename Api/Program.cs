@@ -15,10 +15,12 @@ using PatientConnect.Api.Records;
 using PatientConnect.Api.Sessions;
 using PatientConnect.Api.Sources;
 using PatientConnect.Api.Webhooks;
+using PatientConnect.ServiceDefaults;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 var config = builder.Configuration;
+builder.AddServiceDefaults("patientconnect-api");
 
 // Fail at start, not on the first request, when the one setting without a sane default is absent.
 var postgres = config.GetConnectionString("Postgres");
@@ -29,7 +31,8 @@ if (string.IsNullOrWhiteSpace(postgres))
         "e.g. the environment variable ConnectionStrings__Postgres=\"Host=127.0.0.1;Port=55432;Username=...;Password=...;Database=...\".");
 }
 
-builder.Services.Configure<ApiOptions>(config.GetSection(ApiOptions.Section));
+builder.Services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.Section)).ValidateOnStart()
+    .Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ApiOptions>, ApiOptionsValidator>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
 var clusterConnection = new ClusterConnectionState();
@@ -61,6 +64,7 @@ builder.UseOrleansClient(client =>
     client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
     client.UseConnectionRetryFilter<ClusterConnectRetryFilter>();
     client.AddDashboard();
+    client.AddActivityPropagation();
 });
 
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
@@ -77,6 +81,7 @@ app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTenantLogScope();
 
 app.MapOpenApi();
 app.MapScalarApiReference(o => o.WithTitle("PatientConnect API"));
@@ -84,6 +89,7 @@ app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSetup.AdminPolicy
 
 app.MapHealthApi();
 app.MapApiKeysApi();
+app.MapMetricsEndpoint();
 app.MapConnectApi();
 
 var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);

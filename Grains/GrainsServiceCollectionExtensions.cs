@@ -22,8 +22,8 @@ public static class GrainsServiceCollectionExtensions
     {
         services.AddOptions<PatientConnectOptions>()
             .Bind(configuration.GetSection(PatientConnectOptions.SectionName))
-            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "PatientConnect:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PatientConnectOptions>, PatientConnectOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         // Built at first resolve, so a malformed directory entry or a missing key stops the silo at
@@ -36,7 +36,8 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new OutboundGuard(sp.GetRequiredService<IOptions<OutboundOptions>>()));
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
-        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName));
+        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RefreshOptions>, RefreshOptionsValidator>());
         services.AddOptions<AuthorizationOptions>().Bind(configuration.GetSection(AuthorizationOptions.SectionName));
 
         services.AddHttpClient(SmartClient.HttpClientName, client =>

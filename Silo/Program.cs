@@ -1,12 +1,14 @@
 using PatientConnect.Silo;
 using PatientConnect.Silo.Migrations;
+using PatientConnect.ServiceDefaults;
 
 // Exit codes: 0 ok, 1 configuration missing or invalid, 2 database unreachable, 3 migration failed.
 var migrateOnly = args.Contains(SiloSettings.MigrateOnlySwitch, StringComparer.OrdinalIgnoreCase);
 // A bare switch would swallow the next argument as its value in the command-line configuration.
 var hostArgs = args.Where(a => !string.Equals(a, SiloSettings.MigrateOnlySwitch, StringComparison.OrdinalIgnoreCase)).ToArray();
 
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+// A web host so every silo serves /health/live, /health/ready and /metrics on its own HTTP port.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = hostArgs,
     // appsettings.json next to the dll, whatever the working directory (tests, compose, run.sh).
@@ -44,6 +46,7 @@ if (!migrateOnly)
         Console.Error.WriteLine($"PatientConnect.Silo: invalid configuration: {e.Message}");
         return 1;
     }
+    host.MapDefaultEndpoints();
 }
 
 var migrated = await SchemaMigration.MigrateAsync(host.Services, settings, logger);

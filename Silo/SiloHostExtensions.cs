@@ -6,6 +6,7 @@ using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
 using PatientConnect.Silo.Logging;
+using PatientConnect.Silo.Telemetry;
 using PatientConnect.Silo.Tenants;
 
 namespace PatientConnect.Silo;
@@ -21,11 +22,13 @@ public static class SiloHostExtensions
     // ADO.NET providers look the factory up by this name; "PostgreSQL" is not registered.
     private const string Invariant = "Npgsql";
 
-    public static HostApplicationBuilder AddPatientConnectSilo(this HostApplicationBuilder builder, SiloSettings settings)
+    public static WebApplicationBuilder AddPatientConnectSilo(this WebApplicationBuilder builder, SiloSettings settings)
     {
         var configuration = builder.Configuration;
 
         builder.Services.AddPatientConnectGrains(configuration);
+        builder.AddSiloTelemetryAndHealth();
+        // After every provider (console, JSON, OpenTelemetry) is added: all of them are rate-limited.
         builder.Logging.AddRateLimit();
 
         builder.UseOrleans(silo =>
@@ -62,6 +65,9 @@ public static class SiloHostExtensions
 
             // The Api hosts the dashboard page; its data calls land on IDashboardGrain in every silo.
             silo.AddDashboard();
+            // Grain calls continue the caller's trace (the Api request, a sync run) across silos.
+            silo.AddActivityPropagation();
+            silo.AddIncomingGrainCallFilter<GrainCallScopeFilter>();
 
             silo.AddPatientConnectResilience();
 
@@ -86,6 +92,7 @@ public static class SiloHostExtensions
 
         // Registered after UseOrleans, so it starts once the silo is active.
         builder.Services.AddHostedService<ApiKeySeeder>();
+        builder.Services.AddHostedService<Retention.RetentionScheduler>();
         builder.Services.AddPatientConnectWebhookDispatcher();
         builder.Services.AddHostedService<PatientConnect.Grains.Security.TokenKeyRotation>();
 
@@ -106,6 +113,9 @@ public static class SiloHostExtensions
     /// </summary>
     public static void ResolveGrainServices(IServiceProvider services)
     {
+        // Every options class registered with ValidateOnStart, checked now: a bad value stops the silo
+        // with exit code 1 and the failures (each naming its key) before it joins the cluster.
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         _ = services.GetRequiredService<SourceCatalog>();
         _ = services.GetRequiredService<TokenProtector>();
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Smart;
+using PatientConnect.Grains.Telemetry;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
 using PatientConnect.Sync;
@@ -160,6 +161,7 @@ public sealed class ConnectionGrain(
             s.ExpiringSentFor = null;
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
+        PatientConnectMetrics.ConnectionEntered("active");
         await ScheduleNextRefresh();
         await ScheduleExpiringWarning();
         if (R.StartSyncOnActivate) StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
@@ -180,6 +182,7 @@ public sealed class ConnectionGrain(
             ForgetTokens(s);
         }, WebhookEventTypes.ConnectionFailed);
         logger.LogInformation("Connection {ConnectionId} failed: {FailureCode}", Id, failureCode);
+        PatientConnectMetrics.ConnectionEntered("failed");
         await StopReminder();
         return View();
     }
@@ -242,6 +245,7 @@ public sealed class ConnectionGrain(
                 ForgetTokens(s);
             }, WebhookEventTypes.ConnectionDisconnected);
             logger.LogInformation("Connection {ConnectionId} disconnected{Revocation}", Id, revocationError is null ? "" : " (revocation failed)");
+            PatientConnectMetrics.ConnectionEntered("disconnected");
             await StopReminder();
             try
             {
@@ -323,7 +327,24 @@ public sealed class ConnectionGrain(
     private Task<RefreshResult> RefreshShared()
     {
         if (_refreshing is { IsCompleted: false } inFlight) return inFlight;
-        return _refreshing = RefreshCore();
+        return _refreshing = RefreshMeasured();
+    }
+
+    private async Task<RefreshResult> RefreshMeasured()
+    {
+        var lag = timeProvider.GetUtcNow() - RefreshDueAt();
+        var vendor = PatientConnectMetrics.VendorOf(catalog, S.SourceId);
+        var result = "error";
+        try
+        {
+            var outcome = await RefreshCore();
+            result = outcome.ToString().ToLowerInvariant();
+            return outcome;
+        }
+        finally
+        {
+            PatientConnectMetrics.TokenRefreshed(vendor, result, lag);
+        }
     }
 
     private async Task<RefreshResult> RefreshCore()
@@ -377,6 +398,7 @@ public sealed class ConnectionGrain(
                 ForgetTokens(s);
             }, WebhookEventTypes.ConnectionRefreshFailed);
             logger.LogWarning("Connection {ConnectionId}: refresh refused ({Code}); refresh_failed", Id, outcome.RejectedCode);
+            PatientConnectMetrics.ConnectionEntered("refresh_failed");
             await StopReminder();
             return RefreshResult.Rejected;
         }
@@ -406,6 +428,7 @@ public sealed class ConnectionGrain(
             ForgetTokens(s);
         }, WebhookEventTypes.ConnectionRefreshFailed);
         logger.LogInformation("Connection {ConnectionId}: access lapsed without a refresh token; refresh_failed", Id);
+        PatientConnectMetrics.ConnectionEntered("refresh_failed");
         await StopReminder();
     }
 

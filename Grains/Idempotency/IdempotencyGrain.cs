@@ -28,10 +28,13 @@ public sealed class IdempotencyState
 /// racing on different Api instances meet here and only one creates.
 /// </summary>
 public sealed class IdempotencyGrain(
-    [PersistentState("idempotency", "store")] IPersistentState<IdempotencyState> state,
+    [PersistentState(IdempotencyGrain.StateName, "store")] IPersistentState<IdempotencyState> state,
     Security.TokenProtector protector,
     TimeProvider timeProvider) : Grain, IIdempotencyGrain
 {
+    /// <summary>The state's name: the retention job finds these rows by it (the row's graintypestring).</summary>
+    public const string StateName = "idempotency";
+
     /// <summary>The contract's replay window.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromHours(24);
 

@@ -180,6 +180,7 @@ public sealed partial class PatientSessionGrain(
         // (every entry point checks the time), only the expired status would be recorded late.
         await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - timeProvider.GetUtcNow(), TimeSpan.Zero), ReminderPeriod);
         logger.LogInformation("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
+        Telemetry.PatientConnectMetrics.SessionCreated();
         return View(now);
     }
 
@@ -496,6 +497,7 @@ public sealed partial class PatientSessionGrain(
         await state.WriteStateAsync();
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} expired", Id);
+        Telemetry.PatientConnectMetrics.SessionExpired();
         await AfterStatusChange(SessionStatus.Expired);
     }
 
@@ -520,6 +522,7 @@ public sealed partial class PatientSessionGrain(
         S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionCompleted, S.TenantId!, View(S.CompletedAt.Value), S.CompletedAt.Value));
         await state.WriteStateAsync();
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
+        Telemetry.PatientConnectMetrics.ConnectFinished(catalog, S.ChosenSourceId ?? S.SourceId, error ?? "success");
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PatientConnect.Connections;
 using PatientConnect.Grains.Storage;
+using PatientConnect.Grains.Telemetry;
 using PatientConnect.Sync;
 using Polly.Timeout;
 
@@ -26,7 +27,8 @@ public sealed partial class SyncGrain(
     IRecordStore store,
     IOptions<SyncOptions> options,
     TimeProvider time,
-    ILogger<SyncGrain> logger) : Grain, ISyncGrain, IRemindable
+    ILogger<SyncGrain> logger,
+    Sources.SourceCatalog catalog) : Grain, ISyncGrain, IRemindable
 {
     private const string ReminderName = "sync-resume";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
@@ -161,9 +163,12 @@ public sealed partial class SyncGrain(
         _cts = new CancellationTokenSource();
         var token = _cts.Token;
         _timer?.Dispose();
+        // The run continues the trace of whoever started it (the callback that activated the
+        // connection, POST .../sync); a timer callback would otherwise start a trace of its own.
+        var parent = System.Diagnostics.Activity.Current?.Context ?? default;
         // Interleave: progress reads, Cancel and Start are served while the loop awaits the source.
         // KeepAlive: an idle-looking grain is not collected in the middle of a run.
-        _timer = this.RegisterGrainTimer(_ => RunAsync(generation, token),
+        _timer = this.RegisterGrainTimer(_ => RunAsync(generation, parent, token),
             new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
     }
 
@@ -177,8 +182,11 @@ public sealed partial class SyncGrain(
         _inFlight.Clear();
     }
 
-    private async Task RunAsync(int generation, CancellationToken token)
+    private async Task RunAsync(int generation, System.Diagnostics.ActivityContext parent, CancellationToken token)
     {
+        using var activity = PatientConnectMetrics.ActivitySource.StartActivity(
+            "sync " + S.Mode.ToString().ToLowerInvariant(), System.Diagnostics.ActivityKind.Internal, parent);
+        activity?.SetTag("patientconnect.connection_id", Id);
         var runId = S.RunId;
         try
         {
@@ -270,6 +278,8 @@ public sealed partial class SyncGrain(
             // Harmless: a checkpoint of a run that is over is never read again (the run ids differ).
             LogCheckpointCleanupFailed(logger, e, Id);
         }
+        PatientConnectMetrics.SyncFinished(PatientConnectMetrics.VendorOf(catalog, _lease?.SourceId),
+            status.ToString().ToLowerInvariant(), time.GetUtcNow() - s.StartedAt!.Value, s.ResourcesFetched);
         LogFinished(logger, Id, status, s.ResourcesFetched, s.PagesFetched, s.Requests,
             (long)(time.GetUtcNow() - s.StartedAt!.Value).TotalMilliseconds,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _storeTicks).TotalMilliseconds,
@@ -688,6 +698,7 @@ public sealed partial class SyncGrain(
                 var checkpoint = new SyncCheckpoint(s.RunId!, s.CheckpointSequence, JsonSerializer.Serialize(s, CheckpointJson));
                 await store.StoreBatchAsync(new RecordOwner(s.TenantId ?? "", s.PatientId ?? "", Id), s.RunId!, batch.Rows, checkpoint);
                 _batchesWritten++;
+                PatientConnectMetrics.RecordsStored(batch.Rows.Count);
                 batch.Written.TrySetResult();
             }
             catch (Exception e)

@@ -11,7 +11,10 @@ public sealed class SyncOptions
     /// <summary><c>_count</c> asked of every search; servers clamp it to their own maximum.</summary>
     public int PageSize { get; set; } = 200;
 
-    /// <summary>Requests per second to one source (host) across every sync of this silo; the burst is the same number.</summary>
+    /// <summary>
+    /// Requests per second to one source (host) across every sync of every silo (SourceRateGrain); the
+    /// burst is the same number. Every silo should have the same value: the grain's silo's value applies.
+    /// </summary>
     public int RequestsPerSecondPerSource { get; set; } = 200;
 
     /// <summary>Attachments larger than this are skipped and reported in the sync notes.</summary>

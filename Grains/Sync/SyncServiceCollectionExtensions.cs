@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,7 +15,8 @@ public static class SyncServiceCollectionExtensions
     /// <summary>The record sync: options, the record store on its own Npgsql data source, and the FHIR HttpClient.</summary>
     public static IServiceCollection AddPatientConnectSync(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName));
+        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>());
 
         // Resolved on first use (the first sync or record read), so hosts without records need no database.
         services.TryAddSingleton<IRecordStore>(_ =>
@@ -29,6 +29,7 @@ public static class SyncServiceCollectionExtensions
             return new NpgsqlRecordStore(NpgsqlDataSource.Create(postgres));
         });
         services.TryAddSingleton<FhirClient>();
+        services.TryAddTransient<SourceRateLimitHandler>();
 
         services.AddHttpClient(FhirClient.HttpClientName, client =>
             {
@@ -44,20 +45,13 @@ public static class SyncServiceCollectionExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 64,
             }))
+            // Outermost: the source's request budget, one for the whole cluster (a grain per host), taken
+            // once per request and before the retries and their timeouts, so a wait in line is never an
+            // attempt that timed out.
+            .AddHttpMessageHandler<SourceRateLimitHandler>()
             .AddResilienceHandler("fhir", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<SyncOptions>>().Value;
-                var perSecond = Math.Max(1, o.RequestsPerSecondPerSource);
-                // Outermost: the source's request budget (one pipeline, so one bucket, per host).
-                pipeline.AddRateLimiter(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = perSecond,
-                    TokensPerPeriod = Math.Max(1, perSecond / 10),
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-                    QueueLimit = 100_000,
-                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    AutoReplenishment = true,
-                }));
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {
                     // 408, 429, 5xx, HttpRequestException and attempt timeouts; Retry-After is honoured

@@ -29,7 +29,13 @@ public static class HooksApi
         hospital.MapGet("/stats", (string hospitalId, HospitalRegistry hospitals) =>
             hospitals.Find(hospitalId) is not { } h
                 ? Results.NotFound()
-                : Results.Json(new { refresh_requests = h.RefreshRequests, revocation_requests = h.RevocationRequests }));
+                : Results.Json(new
+                {
+                    refresh_requests = h.RefreshRequests,
+                    revocation_requests = h.RevocationRequests,
+                    fhir_requests = h.FhirRequests,
+                    fhir_requests_by_second = h.FhirRequestsBySecond(),
+                }));
         hospital.MapDelete("/settings", (string hospitalId, HospitalRegistry hospitals) =>
         {
             if (hospitals.Find(hospitalId) is not { } h)

@@ -24,8 +24,26 @@ public sealed class Hospital(HospitalInfo info, PatientStore patients, HospitalS
     public void CountRefreshRequest() => Interlocked.Increment(ref _refreshRequests);
     public void CountRevocationRequest() => Interlocked.Increment(ref _revocationRequests);
 
-    /// <summary>Counts FHIR requests for the rate-limit knob.</summary>
-    public long NextRequestNumber() => Interlocked.Increment(ref _requestCount);
+    // FHIR requests per wall-clock second (unix seconds), the last hour: what a rate limit looks like from here.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> _perSecond = new();
+
+    /// <summary>Counts FHIR requests for the rate-limit knob and the per-second stats.</summary>
+    public long NextRequestNumber()
+    {
+        var second = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        _perSecond.AddOrUpdate(second, 1, (_, n) => n + 1);
+        if (_perSecond.Count > 3600)
+        {
+            foreach (var old in _perSecond.Keys.Where(k => k < second - 3600)) _perSecond.TryRemove(old, out _);
+        }
+        return Interlocked.Increment(ref _requestCount);
+    }
+
+    public long FhirRequests => Interlocked.Read(ref _requestCount);
+
+    /// <summary>FHIR requests by unix second, oldest first (the last hour).</summary>
+    public SortedDictionary<string, long> FhirRequestsBySecond() =>
+        new(_perSecond.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value), StringComparer.Ordinal);
 
     public bool UsesV2Scopes => info.VendorProfile == "cerner";
     public bool RotatesRefreshTokens => info.VendorProfile == "cerner";

@@ -8,8 +8,15 @@ namespace PatientConnect.Silo.Logging;
 /// one line when the kind is next written. During a database outage every grain call, reminder tick
 /// and membership refresh fails the same way: without this, 15 s of outage wrote ~19 MB per silo.
 /// </summary>
-public sealed class RateLimitedLoggerProvider(ILoggerProvider inner, TimeProvider time) : ILoggerProvider
+public sealed class RateLimitedLoggerProvider(ILoggerProvider inner, TimeProvider time) : ILoggerProvider, ISupportExternalScope
 {
+    // The logger factory hands scopes (trace ids, session and connection ids) to providers that ask
+    // for them: the wrapped provider must still get them.
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider)
+    {
+        if (inner is ISupportExternalScope scoped) scoped.SetScopeProvider(scopeProvider);
+    }
+
     public const int PerWindow = 10;
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 

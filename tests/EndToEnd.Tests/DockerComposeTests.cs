@@ -46,6 +46,23 @@ public sealed class DockerComposeTests
     }
 
     [Fact]
+    public async Task Every_long_running_service_has_a_healthcheck_and_three_silos_are_ready_before_the_api()
+    {
+        var (code, output, errors) = await ComposeAsync(Secrets, "config");
+        Assert.True(code == 0, errors);
+        foreach (var service in new[] { "postgres", "sandbox", "silo", "api" })
+        {
+            Assert.Contains("healthcheck:", ServiceBlock(output, service), StringComparison.Ordinal);
+        }
+        var silo = ServiceBlock(output, "silo");
+        Assert.Contains("replicas: 3", silo, StringComparison.Ordinal);
+        Assert.Contains("/health/ready", silo, StringComparison.Ordinal);
+        var api = ServiceBlock(output, "api");
+        var siloDependency = api[api.IndexOf("    silo:", StringComparison.Ordinal)..];
+        Assert.StartsWith("    silo:\n        condition: service_healthy", siloDependency.Replace("\r", ""), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Compose_refuses_to_start_without_the_secrets()
     {
         var (code, _, errors) = await ComposeAsync(new Dictionary<string, string?>

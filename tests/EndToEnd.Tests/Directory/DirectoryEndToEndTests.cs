@@ -107,6 +107,9 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
         Assert.Equal(200, (await page.GotoAsync(session.Str("url")!))?.Status);
 
         await page.Locator("input#q").PressSequentiallyAsync("rivrside gen", new() { Delay = 30 });
+        // The empty page already lists the development hospitals: wait for the typed query's results
+        // (the script puts the query in the address when it shows them), not for what was there before.
+        await page.WaitForURLAsync(url => url.Contains("q=rivrside", StringComparison.Ordinal));
         var result = page.Locator($"#results-region a.source[data-source-id=\"{riverside}\"]");
         await result.WaitForAsync();
         Assert.Equal("Riverside General Hospital", (await result.InnerTextAsync()).Trim());

@@ -37,6 +37,8 @@ public sealed partial class HostedPageLanguageTests(ServiceProcesses services) :
             ("bad provider link", url + "/start?source_id=nope", HttpStatusCode.BadRequest, true),
             ("not connectable", url + $"/start?source_id={unregistered}", HttpStatusCode.BadRequest, true),
             ("unknown link", "connect/ps_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", HttpStatusCode.NotFound, true),
+            ("sign-in response without state", "oauth/callback?code=abc", HttpStatusCode.BadRequest, true),
+            ("sign-in response with an unknown state", "oauth/callback?code=abc&state=ps_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", HttpStatusCode.BadRequest, true),
             ("session locale", bySession.Str("url")!, HttpStatusCode.OK, false),
             ("session locale results", bySession.Str("url") + "?q=summit", HttpStatusCode.OK, false),
         };

@@ -27,6 +27,7 @@ public class ServiceProcesses : IAsyncLifetime
     private int _apiPort;
     private int[] _siloPorts = [];
     private int[] _gatewayPorts = [];
+    private int[] _siloHttpPorts = [];
 
     public ServiceProcesses() : this(silos: 1) { }
 
@@ -62,6 +63,7 @@ public class ServiceProcesses : IAsyncLifetime
 
     private async Task StartAllAsync()
     {
+        await BeforeStartAsync();
         _database = await TestDatabase.CreateAsync();
 
         var sandboxPort = FreePorts.Next();
@@ -70,6 +72,7 @@ public class ServiceProcesses : IAsyncLifetime
         ApiBase = new Uri($"http://127.0.0.1:{_apiPort}/");
         _siloPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
         _gatewayPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
+        _siloHttpPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
         _silos = new ManagedProcess?[_siloCount];
 
         _sandbox = ManagedProcess.Start("sandbox", RepoPaths.SandboxDll, ["--urls", $"http://127.0.0.1:{sandboxPort}"], new Dictionary<string, string>());
@@ -86,24 +89,46 @@ public class ServiceProcesses : IAsyncLifetime
         await WaitForReadyAsync();
     }
 
-    private Dictionary<string, string> CommonEnvironment() => new()
+    private Dictionary<string, string> CommonEnvironment()
     {
-        ["ConnectionStrings__Postgres"] = ConnectionString,
-        ["Orleans__ClusterId"] = ClusterId,
-        ["Orleans__ServiceId"] = ClusterId,
-        ["PatientConnect__PublicBaseUrl"] = ApiBase.ToString().TrimEnd('/'),
-        ["PatientConnect__AllowLoopbackHttp"] = "true",
-        // The sandbox and the tests' webhook receivers are on 127.0.0.1.
-        ["PatientConnect__Outbound__AllowLoopback"] = "true",
-        // Tests share two keys and one address (127.0.0.1) across parallel classes: limits far above
-        // what they send; RateLimitTests runs its own service with low ones.
-        ["PatientConnect__RateLimits__PerKeyPerSecond"] = "100000",
-        ["PatientConnect__RateLimits__PerKeyBurst"] = "100000",
-        ["PatientConnect__RateLimits__PerAddressPerSecond"] = "100000",
-        ["PatientConnect__RateLimits__PerAddressBurst"] = "100000",
-        ["PatientConnect__RateLimits__PerAddressApiPerSecond"] = "100000",
-        ["PatientConnect__RateLimits__PerAddressApiBurst"] = "100000",
-    };
+        var env = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = ServiceConnectionString(ConnectionString),
+            ["Orleans__ClusterId"] = ClusterId,
+            ["Orleans__ServiceId"] = ClusterId,
+            ["PatientConnect__PublicBaseUrl"] = ApiBase.ToString().TrimEnd('/'),
+            ["PatientConnect__AllowLoopbackHttp"] = "true",
+            // The sandbox and the tests' webhook receivers are on 127.0.0.1.
+            ["PatientConnect__Outbound__AllowLoopback"] = "true",
+            // Tests share two keys and one address (127.0.0.1) across parallel classes: limits far above
+            // what they send; RateLimitTests runs its own service with low ones.
+            ["PatientConnect__RateLimits__PerKeyPerSecond"] = "100000",
+            ["PatientConnect__RateLimits__PerKeyBurst"] = "100000",
+            ["PatientConnect__RateLimits__PerAddressPerSecond"] = "100000",
+            ["PatientConnect__RateLimits__PerAddressBurst"] = "100000",
+            ["PatientConnect__RateLimits__PerAddressApiPerSecond"] = "100000",
+            ["PatientConnect__RateLimits__PerAddressApiBurst"] = "100000",
+        };
+        AddServiceEnvironment(env);
+        return env;
+    }
+
+    /// <summary>The connection string the processes get (a fixture may route it through a proxy it can cut).</summary>
+    protected virtual string ServiceConnectionString(string direct) => direct;
+
+    /// <summary>What a derived fixture starts before the processes (a proxy, a telemetry receiver).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>What a derived fixture stops after the processes.</summary>
+    protected virtual ValueTask AfterStopAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Extra settings of a derived fixture for every process (e.g. an OTLP endpoint).</summary>
+    protected virtual void AddServiceEnvironment(Dictionary<string, string> env)
+    {
+    }
+
+    /// <summary>Silo <paramref name="index"/>'s own HTTP port: /health/live, /health/ready, /metrics.</summary>
+    public Uri SiloHttpBase(int index) => new($"http://127.0.0.1:{_siloHttpPorts[index]}/");
 
     private Dictionary<string, string> SiloEnvironment(int index)
     {
@@ -186,7 +211,7 @@ public class ServiceProcesses : IAsyncLifetime
     {
         if (_silos[index] is { HasExited: false }) throw new InvalidOperationException($"Silo {index} is running.");
         if (_silos[index] is { } old) _finished.Add(old);
-        var silo = ManagedProcess.Start($"silo{index}", RepoPaths.SiloDll, [], SiloEnvironment(index));
+        var silo = ManagedProcess.Start($"silo{index}", RepoPaths.SiloDll, ["--urls", $"http://127.0.0.1:{_siloHttpPorts[index]}"], SiloEnvironment(index));
         _silos[index] = silo;
         return silo;
     }
@@ -304,6 +329,7 @@ public class ServiceProcesses : IAsyncLifetime
         _silos = [];
         _finished.Clear();
         _database = null;
+        await AfterStopAsync();
     }
 }
 

@@ -32,17 +32,18 @@ internal static class SiloCommand
         return await RunAsync(["--migrate-only"], env, TimeSpan.FromSeconds(90), cancellationToken);
     }
 
+    /// <summary>Runs the silo (or, with <paramref name="dll"/>, another of our programs) to its exit.</summary>
     public static async Task<SiloRun> RunAsync(string[] args, IReadOnlyDictionary<string, string> env, TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? dll = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(RepoPaths.SiloDll)!,
+            WorkingDirectory = Path.GetDirectoryName(dll ?? RepoPaths.SiloDll)!,
         };
-        info.ArgumentList.Add(RepoPaths.SiloDll);
+        info.ArgumentList.Add(dll ?? RepoPaths.SiloDll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
