@@ -166,6 +166,9 @@ public sealed class OutboundGuardTests
             .AddLogging()
             .AddPatientConnectGrains(new ConfigurationBuilder().Build())
             .AddPatientConnectWebhookDispatcher()
+            // No cluster here: the FHIR client's rate-budget step finds none and sends unpaced, as it
+            // does when its grain cannot be reached; the guard below it is what is tested.
+            .AddSingleton(System.Reflection.DispatchProxy.Create<IGrainFactory, NoCluster>())
             .BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         foreach (var name in new[] { SmartClient.HttpClientName, Sync.FhirClient.HttpClientName, Webhooks.WebhookDispatcher.HttpClientName })
@@ -176,6 +179,13 @@ public sealed class OutboundGuardTests
             Assert.Equal(OutboundFailure.BlockedAddress, OutboundFailure.Categorize(error));
         }
         Assert.Equal(0, server.Requests);
+    }
+
+    /// <summary>A grain factory with no cluster behind it: every call fails.</summary>
+    public class NoCluster : System.Reflection.DispatchProxy
+    {
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) =>
+            throw new InvalidOperationException("There is no cluster in this test.");
     }
 
     private static Func<string, CancellationToken, Task<IPAddress[]>> Resolver(string name, params IPAddress[] addresses) =>
