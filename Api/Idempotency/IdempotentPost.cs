@@ -58,7 +58,8 @@ public static partial class IdempotentPost
 
         var grain = cluster.GetGrain<IIdempotencyGrain>($"{tenantId}/{Sha256Hex(Encoding.UTF8.GetBytes(key))}");
         var requestHash = RequestHash(http.Request, rawBody);
-        var stored = await grain.TryClaim(requestHash);
+        // One claim id per request: the claim is retried safely if a silo is lost under it.
+        var stored = await grain.TryClaim(requestHash, Guid.NewGuid().ToString("N"));
         if (stored is not null)
         {
             if (!string.IsNullOrEmpty(stored.RequestHash) && !string.Equals(stored.RequestHash, requestHash, StringComparison.Ordinal))

@@ -11,7 +11,11 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     /// The stored response when one exists within 24 h (the caller compares its hash); otherwise
     /// claims the key and returns null. A claim already in progress answers with StatusCode 0.
     /// </summary>
-    [Alias("TryClaim")] Task<IdempotentResponse?> TryClaim(string requestHash);
+    /// <remarks>
+    /// <paramref name="claimId"/> (one per request) makes the call safe to retry: a claim this request
+    /// already holds, whose answer was lost with a silo, is this request's again rather than "in progress".
+    /// </remarks>
+    [Alias("TryClaim"), Retryable] Task<IdempotentResponse?> TryClaim(string requestHash, string? claimId = null);
 
     [Alias("Complete"), Retryable] Task Complete(IdempotentResponse response);
 

@@ -21,6 +21,8 @@ public sealed class IdempotencyState
     /// webhook endpoint's whsec_), and a replay must show it again, so it is encrypted, not redacted.
     /// </summary>
     [Id(8)] public string? BodyProtected { get; set; }
+    /// <summary>The request holding the claim (see TryClaim): its own retry is not "in progress".</summary>
+    [Id(9)] public string? ClaimId { get; set; }
 }
 
 /// <summary>
@@ -47,10 +49,11 @@ public sealed class IdempotencyGrain(
     // Bound to this key's grain, so an answer copied into another key's record does not decrypt.
     private string BodyContext => $"idempotency/{this.GetPrimaryKeyString()}";
 
-    public async Task<IdempotentResponse?> TryClaim(string requestHash)
+    public async Task<IdempotentResponse?> TryClaim(string requestHash, string? claimId = null)
     {
         var now = timeProvider.GetUtcNow();
         var s = state.State;
+        if (claimId is not null && !s.Completed && s.ClaimId == claimId && s.RequestHash == requestHash) return null;
         if (s.ClaimedAt is { } claimedAt && now - claimedAt < Window)
         {
             if (s.Completed)
@@ -66,7 +69,7 @@ public sealed class IdempotencyGrain(
         }
 
         // Unused, expired (older than the window) or abandoned: this request takes the key.
-        state.State = new IdempotencyState { RequestHash = requestHash, ClaimedAt = now };
+        state.State = new IdempotencyState { RequestHash = requestHash, ClaimedAt = now, ClaimId = claimId };
         await state.WriteStateAsync();
         return null;
     }

@@ -22,8 +22,8 @@ public sealed class OAuthTransactionState
     /// <summary>The random part of the OAuth state (the part after "ps_….").</summary>
     [Id(0)] public string StateNonce { get; set; } = "";
     /// <summary>
-    /// PKCE verifier. Stored in clear for the minutes the transaction lives: alone it grants nothing
-    /// (it needs the one-time code, which only reaches our redirect_uri).
+    /// PKCE verifier of transactions written before it was encrypted; new ones use
+    /// <see cref="CodeVerifierProtected"/>. Read once, for a callback in flight across an upgrade.
     /// </summary>
     [Id(1)] public string CodeVerifier { get; set; } = "";
     [Id(2)] public string SourceId { get; set; } = "";
@@ -41,6 +41,11 @@ public sealed class OAuthTransactionState
     [Id(12)] public string? CallbackHash { get; set; }
     /// <summary>Reserved before the code is spent, so a callback that runs again uses the same connection.</summary>
     [Id(13)] public string? ConnectionId { get; set; }
+    /// <summary>
+    /// The PKCE verifier under the token key: with the one-time code it is what the token endpoint
+    /// asks for, so it is not kept in clear even for the minutes a transaction lives.
+    /// </summary>
+    [Id(14)] public string? CodeVerifierProtected { get; set; }
 }
 
 /// <summary>
@@ -240,7 +245,7 @@ public sealed partial class PatientSessionGrain(
         S.Transaction = new OAuthTransactionState
         {
             StateNonce = NonceOf(oauthState)!,
-            CodeVerifier = pkce.Verifier,
+            CodeVerifierProtected = protector.Protect(pkce.Verifier, VerifierContext),
             SourceId = sourceId,
             RedirectUri = redirectUri,
             TokenEndpoint = config.TokenEndpoint,
@@ -409,6 +414,8 @@ public sealed partial class PatientSessionGrain(
 
     private string FollowUpContext(string kind) => $"{Id}/callback-{kind}";
 
+    private string VerifierContext => $"{Id}/pkce-verifier";
+
     private static string HashOf(OAuthCallback callback) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{callback.Code}\n{callback.Error}")));
 
@@ -448,7 +455,8 @@ public sealed partial class PatientSessionGrain(
             ?? throw new SmartException("ehr_error", "The health system is no longer configured for connections.");
         try
         {
-            var token = await smart.ExchangeCodeAsync(tx.TokenEndpoint, registration, code, tx.RedirectUri, tx.CodeVerifier);
+            var verifier = tx.CodeVerifierProtected is { } sealedVerifier ? protector.Unprotect(sealedVerifier, VerifierContext) : tx.CodeVerifier;
+            var token = await smart.ExchangeCodeAsync(tx.TokenEndpoint, registration, code, tx.RedirectUri, verifier);
             string? fhirUser = null;
             if (token.IdToken is not null)
             {
@@ -492,7 +500,11 @@ public sealed partial class PatientSessionGrain(
         // The state of a transaction in flight stays recognisable, so a patient coming back from the
         // portal late gets "session expired" at the app rather than an unknown-state page; the verifier
         // goes, since no exchange will ever happen.
-        if (S.Transaction is { } tx) tx.CodeVerifier = "";
+        if (S.Transaction is { } tx)
+        {
+            tx.CodeVerifier = "";
+            tx.CodeVerifierProtected = null;
+        }
         S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionExpired, S.TenantId!, View(timeProvider.GetUtcNow()), timeProvider.GetUtcNow()));
         await state.WriteStateAsync();
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);

@@ -39,6 +39,20 @@ public sealed class TenantAndIdempotencyTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_claim_retried_by_its_own_request_is_still_its_own_and_another_request_waits()
+    {
+        var grain = f.Grains.GetGrain<IIdempotencyGrain>("tenant-a/" + Guid.NewGuid().ToString("N"));
+        Assert.Null(await grain.TryClaim("hash-1", "request-1"));
+        // The answer of the first call was lost with a silo: the same request asks again and holds the claim.
+        Assert.Null(await grain.TryClaim("hash-1", "request-1"));
+        // Another request with the same key meanwhile is told it is in progress.
+        Assert.Equal(0, (await grain.TryClaim("hash-1", "request-2"))!.StatusCode);
+        await grain.Complete(new IdempotentResponse("hash-1", 201, """{"id":"ps_y"}""", null, f.Clock.GetUtcNow()));
+        // Completed: even the first request's claim id gets the stored answer now.
+        Assert.Equal(201, (await grain.TryClaim("hash-1", "request-1"))!.StatusCode);
+    }
+
+    [Fact]
     public async Task Released_or_abandoned_claims_can_be_taken_again()
     {
         var grain = f.Grains.GetGrain<IIdempotencyGrain>("tenant-a/" + Guid.NewGuid().ToString("N"));
