@@ -56,6 +56,42 @@ public sealed class ApiKeyAdminTests(ServiceProcesses services) : EndToEndTest(s
     }
 
     [Fact]
+    public async Task A_revoked_key_stops_working_on_every_api_instance_within_seconds()
+    {
+        var second = await Services.StartAnotherApiAsync();
+        using var admin = Admin();
+        using var created = await admin.PostAsJsonAsync($"admin/tenants/{ServiceProcesses.TenantB}/api-keys", new { name = "two-instances" }, Cancel);
+        var key = await Json.ReadAsync(created, HttpStatusCode.Created);
+        var secret = key.Str("key")!;
+
+        using var onFirst = Services.ApiClient(secret);
+        using var onSecond = Services.ApiClient(secret);
+        onSecond.BaseAddress = second;
+        // Both instances know the key (and hold it in their caches) before it is revoked on the first.
+        foreach (var client in new[] { onFirst, onSecond })
+        {
+            using var ok = await client.GetAsync("v1/webhook-endpoints", Cancel);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using (var revoked = await admin.DeleteAsync($"admin/tenants/{ServiceProcesses.TenantB}/api-keys/{key.Str("id")}", Cancel))
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(2.5);
+        var statuses = new HttpStatusCode[2];
+        while (true)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                using var after = await (i == 0 ? onFirst : onSecond).GetAsync("v1/webhook-endpoints", Cancel);
+                statuses[i] = after.StatusCode;
+            }
+            if (statuses.All(s => s == HttpStatusCode.Unauthorized) || DateTime.UtcNow > deadline) break;
+            await Task.Delay(100, Cancel);
+        }
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized], statuses);
+    }
+
+    [Fact]
     public async Task The_admin_api_needs_the_admin_credential()
     {
         using (var anonymous = await Anonymous.PostAsJsonAsync($"admin/tenants/{ServiceProcesses.TenantA}/api-keys", new { }, Cancel))

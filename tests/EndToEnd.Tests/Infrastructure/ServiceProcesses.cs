@@ -201,6 +201,20 @@ public class ServiceProcesses : IAsyncLifetime
         await WaitForReadyAsync();
     }
 
+    /// <summary>
+    /// A second Api instance beside the first (same cluster, same settings, its own port), ready; it is
+    /// stopped with the fixture. For what must hold on every instance (API-key revocation).
+    /// </summary>
+    public async Task<Uri> StartAnotherApiAsync()
+    {
+        var port = FreePorts.Next();
+        var origin = new Uri($"http://127.0.0.1:{port}/");
+        var process = ManagedProcess.Start($"api-{port}", RepoPaths.ApiDll, ["--urls", $"http://127.0.0.1:{port}"], ApiEnvironment());
+        _finished.Add(process);
+        await WaitForAsync(origin, "health/ready", process);
+        return origin;
+    }
+
     /// <summary>The running Api process (its id for memory readings).</summary>
     public ManagedProcess Api => _api ?? throw new InvalidOperationException("The Api is not running.");
 
