@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace PatientConnect.Silo.Logging;
 
 /// <summary>
-/// Wraps a logger provider so that one kind of message (category and message template) is written at
-/// most <see cref="PerWindow"/> times per <see cref="Window"/>; the rest are counted and reported in
+/// Wraps a logger provider so that one kind of warning or error (category and message template) is
+/// written at most <see cref="PerWindow"/> times per <see cref="Window"/>; the rest are counted and reported in
 /// one line when the kind is next written. During a database outage every grain call, reminder tick
 /// and membership refresh fails the same way: without this, 15 s of outage wrote ~19 MB per silo.
 /// </summary>
@@ -65,6 +65,13 @@ public sealed class RateLimitedLoggerProvider(ILoggerProvider inner, TimeProvide
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!inner.IsEnabled(logLevel)) return;
+            // Ordinary traffic (one information line per session opened, say) is never thinned out:
+            // only warnings and errors, which is what an outage repeats, are limited.
+            if (logLevel < LogLevel.Warning)
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+                return;
+            }
             var template = state is IReadOnlyList<KeyValuePair<string, object?>> values && values.Count > 0
                 && values[^1].Key == "{OriginalFormat}" ? values[^1].Value as string : null;
             var (write, dropped) = owner.Admit($"{category}|{eventId.Id}|{template ?? exception?.GetType().Name}");
