@@ -161,7 +161,8 @@ public sealed class SyncBenchStack : IAsyncDisposable
         throw new TimeoutException($"{url} not ready");
     }
 
-    private static string Dll(string project, string file, string configuration)
+    /// <summary>A program's built dll under the repository root (also the chaos stack's).</summary>
+    internal static string Dll(string project, string file, string configuration)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -220,7 +220,7 @@ public sealed class ChaosStack : IAsyncDisposable
 
     private Process Start(string name, string project, string file, string[] args, Dictionary<string, string> env, int? siloIndex)
     {
-        var dll = Dll(project, file);
+        var dll = SyncBenchStack.Dll(project, file, "Release");
         var info = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,
@@ -246,18 +246,6 @@ public sealed class ChaosStack : IAsyncDisposable
         process.BeginErrorReadLine();
         if (siloIndex is null) _others.Add(process);
         return process;
-    }
-
-    private static string Dll(string project, string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var path = Path.Combine(dir.FullName, project, "bin", "Release", "net10.0", file);
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: dotnet build Orleans.sln -c Release");
-            return path;
-        }
-        throw new DirectoryNotFoundException("Orleans.sln not found above the benchmark.");
     }
 
     public async ValueTask DisposeAsync()
