@@ -38,6 +38,8 @@ builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
 var clusterConnection = new ClusterConnectionState();
 builder.Services.AddSingleton(clusterConnection);
 builder.Services.AddMemoryCache();
+// The cluster-wide gauges (connections by status, webhook backlog) on the Api's /metrics as well.
+builder.Services.AddHostedService<PatientConnect.Telemetry.ClusterGaugesReporter>();
 // Kestrel must not wait for the cluster: the Api may start before any silo (its connection attempts
 // are retried), and /health/live and /health/ready have to answer meanwhile.
 builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);

@@ -54,15 +54,6 @@ public static class PatientConnectMetrics
     private static readonly Counter<long> RetentionDeletedRows = Meter.CreateCounter<long>(
         "patientconnect.retention.deleted", "{row}", "Rows deleted by the retention job, by kind.");
 
-    private static double _oldestUndeliveredSeconds;
-
-    static PatientConnectMetrics()
-    {
-        Meter.CreateObservableGauge("patientconnect.webhook.outbox.oldest_age",
-            () => Volatile.Read(ref _oldestUndeliveredSeconds), "s",
-            "Age of the oldest webhook event not yet delivered or given up (0 when none), as the dispatcher last measured it.");
-    }
-
     public static void SessionCreated() => SessionsCreated.Add(1);
 
     /// <summary>A callback ended the session: one connect attempt, one completed session, same result.</summary>
@@ -97,9 +88,6 @@ public static class PatientConnectMetrics
 
     public static void WebhookAttempt(string result) =>
         WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
-
-    public static void OldestUndeliveredWebhook(TimeSpan age) =>
-        Volatile.Write(ref _oldestUndeliveredSeconds, Math.Max(0, age.TotalSeconds));
 
     public static void RetentionDeleted(PatientConnect.Retention.RetentionReport report)
     {

@@ -43,10 +43,6 @@ public sealed class WebhookDispatcher(
     private readonly ConcurrentDictionary<string, int> _inFlightPerEndpoint = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private int _inFlight;
-    private long _backlogMeasuredAt;
-
-    // How often the age of the oldest undelivered event is measured for the metric (one small query).
-    private static readonly TimeSpan BacklogMeasureInterval = TimeSpan.FromSeconds(5);
 
     private WebhookOptions O => options.Value;
 
@@ -61,7 +57,6 @@ public sealed class WebhookDispatcher(
                 {
                 }
                 claimed = await ClaimAndSendAsync(stoppingToken);
-                await MeasureBacklogAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -84,23 +79,6 @@ public sealed class WebhookDispatcher(
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// Age of the oldest event still owed to someone: not yet fanned out, or fanned out and neither
-    /// delivered nor given up. Every silo measures the same table, so any one of them answers the alert.
-    /// </summary>
-    private async Task MeasureBacklogAsync(CancellationToken cancellationToken)
-    {
-        if (Stopwatch.GetElapsedTime(_backlogMeasuredAt) < BacklogMeasureInterval && _backlogMeasuredAt != 0) return;
-        _backlogMeasuredAt = Stopwatch.GetTimestamp();
-        await using var command = database.DataSource.CreateCommand("""
-            SELECT extract(epoch FROM now() - least(
-                (SELECT min(created_at) FROM pc_webhook_outbox WHERE fanned_out_at IS NULL),
-                (SELECT min(created_at) FROM pc_webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL)))::float8
-            """);
-        var seconds = await command.ExecuteScalarAsync(cancellationToken);
-        PatientConnectMetrics.OldestUndeliveredWebhook(TimeSpan.FromSeconds(seconds is double s ? s : 0));
     }
 
     private async Task<int> FanOutAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatientConnect.ServiceDefaults;
 using PatientConnect.Silo.Health;
+using PatientConnect.Telemetry;
 
 namespace PatientConnect.Silo.Telemetry;
 
@@ -15,6 +16,8 @@ public static class SiloTelemetryExtensions
         builder.AddServiceDefaults("patientconnect-silo");
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterMemberHealthCheck>("cluster", HealthStatus.Unhealthy, [ServiceDefaultsExtensions.ReadyTag]);
+        // Connections by status and the webhook backlog, the same on every process that exports them.
+        builder.Services.AddHostedService<ClusterGaugesReporter>();
 
         // Without --urls / ASPNETCORE_URLS / ASPNETCORE_HTTP_PORTS Kestrel would take localhost:5000,
         // and a second silo on the machine would fail to start. A free loopback port instead; Kestrel

@@ -61,6 +61,59 @@ public sealed class OperationalMetricsTests(TokenServices services) : EndToEndTe
         Assert.True(after.Has("patientconnect_webhook_outbox_oldest_age_seconds"));
     }
 
+    [Fact]
+    public async Task Connections_by_status_and_the_webhook_backlog_are_gauges_on_the_api_and_every_silo()
+    {
+        // The gauges are cluster-wide: the Api host and the silo export the same figures. Deltas are
+        // safe here: this collection's tests run one at a time on their own service and database.
+        var api = new Uri(Services.ApiBase, "metrics");
+        var silo = new Uri(Services.SiloHttpBase(0), "metrics");
+        var before = await GaugeAsync(api, _ => true);
+        var active = before.Sum("patientconnect_connections", ("status", "active"));
+        var disconnected = before.Sum("patientconnect_connections", ("status", "disconnected"));
+        Assert.True(before.Has("patientconnect_webhook_outbox_pending"), "the Api exports the webhook backlog");
+        Assert.True(before.Has("patientconnect_webhook_outbox_oldest_age_seconds"), "the Api exports the outbox age");
+
+        var (session, query) = await Flow.ConnectAsync(NewPatientId("gauges"), "riverside");
+        Assert.Equal("true", query["success"]);
+        var connectionId = session.Str("connection_id")!;
+        foreach (var target in new[] { api, silo })
+        {
+            await GaugeAsync(target, m => m.Sum("patientconnect_connections", ("status", "active")) == active + 1);
+        }
+
+        using (var deleted = await ApiA.DeleteAsync($"v1/connections/{connectionId}", Cancel))
+        {
+            Assert.Equal("disconnected", (await Json.ReadAsync(deleted, HttpStatusCode.OK)).Str("status"));
+        }
+        foreach (var target in new[] { api, silo })
+        {
+            var after = await GaugeAsync(target, m =>
+                m.Sum("patientconnect_connections", ("status", "active")) == active
+                && m.Sum("patientconnect_connections", ("status", "disconnected")) == disconnected + 1);
+            Assert.Equal(0, after.Sum("patientconnect_connections", ("status", "failed"))
+                - before.Sum("patientconnect_connections", ("status", "failed")));
+        }
+    }
+
+    /// <summary>Scrapes until the gauges are there and <paramref name="done"/> holds (they are measured every 15 s).</summary>
+    private async Task<PrometheusText> GaugeAsync(Uri metrics, Func<PrometheusText, bool> done)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        PrometheusText scrape;
+        do
+        {
+            scrape = new PrometheusText(await http.GetStringAsync(metrics, Cancel));
+            if (scrape.Has("patientconnect_connections") && done(scrape)) return scrape;
+            await Task.Delay(500, Cancel);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"{metrics} did not show the expected gauges within 60 s:\n" +
+            string.Join("\n", scrape.Text.Split('\n').Where(l => l.StartsWith("patientconnect_connections", StringComparison.Ordinal))));
+        return scrape;
+    }
+
     private async Task<PrometheusText> ScrapeAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
