@@ -20,16 +20,11 @@ using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 var config = builder.Configuration;
+// First: the shared settings file may hold the connection string the service defaults' health check uses.
+// A missing or bad cluster setting stops the Api here, not on the first request.
+var cluster = ClusterSettings.Load(builder);
+var postgres = cluster.Postgres;
 builder.AddServiceDefaults("patientconnect-api");
-
-// Fail at start, not on the first request, when the one setting without a sane default is absent.
-var postgres = config.GetConnectionString("Postgres");
-if (string.IsNullOrWhiteSpace(postgres))
-{
-    throw new InvalidOperationException(
-        "ConnectionStrings:Postgres is not set. Give the Npgsql connection string of the cluster database, " +
-        "e.g. the environment variable ConnectionStrings__Postgres=\"Host=127.0.0.1;Port=55432;Username=...;Password=...;Database=...\".");
-}
 
 builder.Services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.Section)).ValidateOnStart()
     .Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ApiOptions>, ApiOptionsValidator>();
@@ -55,8 +50,8 @@ builder.UseOrleansClient(client =>
     });
     client.Configure<ClusterOptions>(o =>
     {
-        o.ClusterId = config["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "patientconnect";
-        o.ServiceId = config["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "patientconnect";
+        o.ClusterId = cluster.ClusterId;
+        o.ServiceId = cluster.ServiceId;
     });
     client.AddClusterConnectionStatusObserver(clusterConnection);
     // Calls marked [Retryable] survive a silo dying or leaving; the rest fail fast (see the filter).

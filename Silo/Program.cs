@@ -18,10 +18,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 SiloSettings settings;
 try
 {
+    // The settings shared with the Api first (an optional file), then the silo's own.
+    ClusterSettings.Load(builder);
     SiloSettings.AddSourcesFile(builder.Configuration, hostArgs);
     settings = SiloSettings.Read(builder.Configuration, requireSiloKeys: !migrateOnly);
 }
-catch (SiloConfigurationException e)
+catch (Exception e) when (e is SiloConfigurationException or ClusterSettingsException)
 {
     Console.Error.WriteLine($"PatientConnect.Silo: {e.Message}");
     return 1;

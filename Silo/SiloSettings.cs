@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using PatientConnect.ServiceDefaults;
 
 namespace PatientConnect.Silo;
 
@@ -55,21 +56,14 @@ public sealed record SiloSettings(
 
     public static SiloSettings Read(IConfiguration configuration, bool requireSiloKeys)
     {
-        var connectionString = configuration.GetConnectionString("Postgres");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new SiloConfigurationException(
-                "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres). " +
-                "Example: Host=127.0.0.1;Port=55432;Username=patientconnect;Password=…;Database=patientconnect");
-        }
-
+        ClusterSettings cluster;
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            cluster = ClusterSettings.Read(configuration);
         }
-        catch (ArgumentException e)
+        catch (ClusterSettingsException e)
         {
-            throw new SiloConfigurationException($"ConnectionStrings:Postgres is not a valid Npgsql connection string: {e.Message}");
+            throw new SiloConfigurationException(e.Message);
         }
 
         // With a key ring (TokenEncryptionKeys:N:Id/Key) the single key is optional; the ring itself is
@@ -81,9 +75,9 @@ public sealed record SiloSettings(
         }
 
         return new SiloSettings(
-            connectionString,
-            ClusterId: NonEmpty(configuration["Orleans:ClusterId"], "patientconnect"),
-            ServiceId: NonEmpty(configuration["Orleans:ServiceId"], "patientconnect"),
+            cluster.Postgres,
+            ClusterId: cluster.ClusterId,
+            ServiceId: cluster.ServiceId,
             AdvertisedIp: ResolveAdvertisedIp(configuration["Orleans:AdvertisedIP"]),
             SiloPort: Port(configuration, "Orleans:SiloPort", 11111),
             GatewayPort: Port(configuration, "Orleans:GatewayPort", 30000),
@@ -145,8 +139,6 @@ public sealed record SiloSettings(
             throw new SiloConfigurationException($"Orleans:AdvertisedIP '{value}' cannot be resolved: {e.Message}");
         }
     }
-
-    private static string NonEmpty(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value;
 
     private static int Port(IConfiguration configuration, string key, int fallback) => Int(configuration, key, fallback, 1, 65535);
 

@@ -44,4 +44,78 @@ public sealed class SettingsAtStartTests
         Assert.True(run.ExitCode != 0, run.All);
         Assert.Contains("PatientConnect:Admin:Password", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string> Processes => new() { "silo", "api" };
+
+    [Theory]
+    [MemberData(nameof(Processes))]
+    public async Task Api_and_silo_read_the_cluster_settings_from_one_shared_file_and_refuse_a_bad_one(string process)
+    {
+        var dll = process == "api" ? RepoPaths.ApiDll : RepoPaths.SiloDll;
+        var file = Path.Combine(Path.GetTempPath(), $"pc-shared-{Guid.NewGuid():N}.json");
+        // The same file for both kinds of process: a cluster id with a space in it is refused by both.
+        await File.WriteAllTextAsync(file, $$"""
+            { "ConnectionStrings": { "Postgres": "{{TestDatabase.AdminConnectionString}}" },
+              "Orleans": { "ClusterId": "two words" } }
+            """, Cancel);
+        try
+        {
+            var bad = await SiloCommand.RunAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string>
+            {
+                ["PatientConnect__SharedSettingsFile"] = file,
+                ["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            }, TimeSpan.FromSeconds(60), Cancel, dll);
+            Assert.True(bad.ExitCode != 0, bad.All);
+            Assert.Contains("Orleans:ClusterId", bad.StandardOutput + bad.StandardError, StringComparison.Ordinal);
+
+            var missing = await SiloCommand.RunAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string>
+            {
+                ["PatientConnect__SharedSettingsFile"] = file + ".missing",
+            }, TimeSpan.FromSeconds(60), Cancel, dll);
+            Assert.True(missing.ExitCode != 0, missing.All);
+            Assert.Contains("PatientConnect:SharedSettingsFile", missing.StandardOutput + missing.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_takes_the_database_from_the_shared_file_and_the_environment_overrides_the_file()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var file = Path.Combine(Path.GetTempPath(), $"pc-shared-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, $$"""
+            { "ConnectionStrings": { "Postgres": "{{database.ConnectionString}}" } }
+            """, Cancel);
+        try
+        {
+            // No connection string in the environment: the file's is used, and the schema is applied there.
+            var fromFile = await SiloCommand.RunAsync(["--migrate-only"], new Dictionary<string, string>
+            {
+                ["PatientConnect__SharedSettingsFile"] = file,
+            }, TimeSpan.FromSeconds(90), Cancel);
+            Assert.True(fromFile.ExitCode == 0, fromFile.All);
+            Assert.True(fromFile.Summary().Applied > 0, fromFile.All);
+            await using (var connection = database.OpenConnection())
+            await using (var command = new Npgsql.NpgsqlCommand("SELECT to_regclass('pc_connection_status') IS NOT NULL", connection))
+            {
+                Assert.Equal(true, await command.ExecuteScalarAsync(Cancel));
+            }
+
+            // The environment wins over the file: a broken connection string there is the one refused.
+            var overridden = await SiloCommand.RunAsync(["--migrate-only"], new Dictionary<string, string>
+            {
+                ["PatientConnect__SharedSettingsFile"] = file,
+                ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=notaport",
+            }, TimeSpan.FromSeconds(90), Cancel);
+            Assert.True(overridden.ExitCode == 1, overridden.All);
+            Assert.Contains("ConnectionStrings:Postgres", overridden.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

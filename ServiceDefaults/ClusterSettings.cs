@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace PatientConnect.ServiceDefaults;
+
+/// <summary>The settings cannot be used; the message names the setting and says what is wrong.</summary>
+public sealed class ClusterSettingsException(string message) : Exception(message);
+
+/// <summary>
+/// What the Api host and every silo must agree on to be one cluster: the database, the cluster id and
+/// the service id. One reader with one set of defaults and checks for both kinds of process, and one
+/// optional file both can load (<see cref="FileKey"/>), so a deployment writes them once.
+/// </summary>
+public sealed record ClusterSettings(string Postgres, string ClusterId, string ServiceId)
+{
+    /// <summary>A JSON file of shared settings (same shape as appsettings.json); environment variables and
+    /// the command line still win over it.</summary>
+    public const string FileKey = "PatientConnect:SharedSettingsFile";
+
+    public const string PostgresKey = "ConnectionStrings:Postgres";
+    public const string ClusterIdKey = "Orleans:ClusterId";
+    public const string ServiceIdKey = "Orleans:ServiceId";
+    public const string DefaultId = "patientconnect";
+
+    /// <summary>Reads and checks the shared settings; throws <see cref="ClusterSettingsException"/> naming the first bad one.</summary>
+    public static ClusterSettings Read(IConfiguration configuration)
+    {
+        var postgres = configuration[PostgresKey];
+        if (string.IsNullOrWhiteSpace(postgres))
+        {
+            throw new ClusterSettingsException(
+                $"{PostgresKey} is not set (environment variable ConnectionStrings__Postgres). Give the Npgsql connection string " +
+                "of the cluster database, e.g. Host=127.0.0.1;Port=55432;Username=patientconnect;Password=…;Database=patientconnect");
+        }
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(postgres);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ClusterSettingsException($"{PostgresKey} is not a valid Npgsql connection string: {e.Message}");
+        }
+        return new ClusterSettings(postgres, Id(configuration, ClusterIdKey), Id(configuration, ServiceIdKey));
+    }
+
+    // Orleans keeps these in membership and storage rows; a blank would silently make a cluster of its own.
+    private static string Id(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        if (value is null) return DefaultId;
+        if (value.Length is 0 or > 150 || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw new ClusterSettingsException(
+                $"{key} is '{value}': it must be 1 to 150 characters without spaces, the same on the Api and every silo (default '{DefaultId}').");
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// Adds the shared settings file named by <see cref="FileKey"/> (when set) below the environment
+    /// variables and the command line, and reads the cluster settings from the result.
+    /// </summary>
+    public static ClusterSettings Load(IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (configuration[FileKey] is { Length: > 0 } path)
+        {
+            var full = Path.GetFullPath(path);
+            if (!File.Exists(full))
+            {
+                throw new ClusterSettingsException($"{FileKey} points at {full}, which does not exist.");
+            }
+            var sources = configuration.Sources;
+            var file = new JsonConfigurationSource { Path = full, Optional = false, ReloadOnChange = false };
+            file.ResolveFileProvider();
+            // Just below the unprefixed environment variables (which come after appsettings*.json), so the
+            // process's environment and command line still override the file.
+            var environment = sources.Select((s, i) => (Source: s, Index: i))
+                .LastOrDefault(x => x.Source is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
+            var at = environment.Source is null ? sources.Count : environment.Index;
+            sources.Insert(at, file);
+        }
+        return Read(configuration);
+    }
+}
