@@ -3,6 +3,7 @@
 # durable single-row Npgsql insert and a bare Kestrel endpoint measured in the same run.
 #
 #   ./bench.sh [--silos N] [-- benchmark options: --concurrency 16 --seconds 10 --warmup 2]
+#   ./bench.sh --telemetry [-- --concurrency 16 --seconds 5 --rounds 3]   (telemetry off vs on)
 #
 # Uses a service already answering on 127.0.0.1:8080; otherwise starts ./run.sh (Release) in the
 # background for the run and stops it afterwards.
@@ -10,6 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 silos=1
+if [ "${1:-}" = "--telemetry" ]; then
+  # Telemetry off / metrics / OTLP side by side on their own stacks and databases (free ports): the
+  # overhead of each as a ratio to off. Needs only Postgres; run.sh's stack is not used.
+  shift
+  [ "${1:-}" = "--" ] && shift
+  source scripts/provision.sh
+  start_postgres
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  dotnet build Orleans.sln -c Release -nologo -v q 2>&1 | tail -n 3
+  exec dotnet tests/Benchmarks/bin/Release/net10.0/Benchmarks.dll telemetry "$@"
+fi
 if [ "${1:-}" = "--silos" ]; then silos="${2:?--silos needs a number}"; shift 2; fi
 [ "${1:-}" = "--" ] && shift
 

@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["directory"] = DirectoryBenchmark.RunAsync,
     ["chaos"] = PatientConnect.Benchmarks.Chaos.ChaosBenchmark.RunAsync,
     ["hosted-typing"] = HostedTypingBenchmark.RunAsync,
+    ["telemetry"] = TelemetryOverheadBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

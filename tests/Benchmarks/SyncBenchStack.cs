@@ -13,6 +13,7 @@ public sealed class SyncBenchStack : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private readonly string _adminConnectionString;
     private readonly string _database;
+    private IReadOnlyDictionary<string, string> _extra = new Dictionary<string, string>();
 
     public string ConnectionString { get; }
     public string ApiKey { get; } = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -29,7 +30,9 @@ public sealed class SyncBenchStack : IAsyncDisposable
         Sandbox = new Uri($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
     }
 
-    public static async Task<SyncBenchStack> StartAsync(string adminConnectionString, string configuration)
+    /// <param name="extra">Settings given to the silo and the Api on top of the stack's own (e.g. telemetry).</param>
+    public static async Task<SyncBenchStack> StartAsync(string adminConnectionString, string configuration,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
         var database = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         await using (var admin = new NpgsqlConnection(adminConnectionString))
@@ -38,7 +41,7 @@ public sealed class SyncBenchStack : IAsyncDisposable
             await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
             await create.ExecuteNonQueryAsync();
         }
-        var stack = new SyncBenchStack(adminConnectionString, database);
+        var stack = new SyncBenchStack(adminConnectionString, database) { _extra = extra ?? new Dictionary<string, string>() };
         try
         {
             await stack.StartProcessesAsync(configuration);
@@ -93,7 +96,14 @@ public sealed class SyncBenchStack : IAsyncDisposable
 
     public string FhirBase(string hospital) => new Uri(Sandbox, $"hospitals/{hospital}/fhir").ToString();
 
-    private Dictionary<string, string> Environment() => new()
+    private Dictionary<string, string> Environment()
+    {
+        var env = OwnEnvironment();
+        foreach (var (key, value) in _extra) env[key] = value;
+        return env;
+    }
+
+    private Dictionary<string, string> OwnEnvironment() => new()
     {
         ["ConnectionStrings__Postgres"] = ConnectionString,
         ["Orleans__ClusterId"] = _database,
