@@ -50,7 +50,6 @@ public sealed partial class SyncGrain
             else step.Url = next.AbsoluteUri;
             Absorb(page);
             await Writer.StoreAsync(page.Rows, token);
-            await ReportAsync(force: false);
             if (next is null) return;
         }
     }
@@ -75,7 +74,6 @@ public sealed partial class SyncGrain
         S.Steps.Remove(step);
         Absorb(page);
         await Writer.StoreAsync(page.Rows, token);
-        await ReportAsync(force: false);
     }
 
     private async Task RunBinaryAsync(SyncStep step, CancellationToken token)
@@ -115,7 +113,6 @@ public sealed partial class SyncGrain
         S.Steps.Remove(step);
         Count("Binary");
         await Writer.StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
-        await ReportAsync(force: false);
     }
 
     private static bool IsBinaryResource(byte[] body)

@@ -46,7 +46,6 @@ public sealed partial class SyncGrain(
     private AccessLease? _lease;
     private string? _fhirBase;
     private SourceCapabilities? _capabilities;
-    private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private bool _reportFailureLogged;
     private readonly SyncTimings _timings = new();
     private GroupCommitWriter? _writer;
@@ -192,7 +191,7 @@ public sealed partial class SyncGrain(
                 LogResumed(logger, Id, S.PagesFetched, S.Steps.Count);
             }
             Writer.Checkpoint(token);
-            await ReportAsync(force: true);
+            await ReportAsync();
 
             var lease = await AccessAsync(token);
             if (!S.Planned)
@@ -262,7 +261,7 @@ public sealed partial class SyncGrain(
         s.KnownReferences = new(StringComparer.Ordinal);
         await WriteAsync(token);
         await UnregisterReminderAsync();
-        await ReportAsync(force: true);
+        await ReportAsync();
         try
         {
             // The grain state now holds the outcome; the resume point is of no further use.
@@ -376,11 +375,12 @@ public sealed partial class SyncGrain(
         }
     }
 
-    private async Task ReportAsync(bool force)
+    /// <summary>
+    /// Tells the connection the run started (or resumed) or ended: its status and events follow. Progress
+    /// in between is not pushed: the connection asks <see cref="GetProgress"/> when someone reads it.
+    /// </summary>
+    private async Task ReportAsync()
     {
-        var now = time.GetUtcNow();
-        if (!force && now - _lastReport < Options.ProgressInterval) return;
-        _lastReport = now;
         try
         {
             await GrainFactory.GetGrain<IConnectionGrain>(Id).ReportSync(View());
