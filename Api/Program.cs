@@ -64,7 +64,7 @@ builder.UseOrleansClient(client =>
     client.AddActivityPropagation();
 });
 
-builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+builder.Services.ConfigureHttpJsonOptions(o => PatientConnect.Contract.ContractJson.Configure(o.SerializerOptions));
 builder.Services.AddApiProblemDetails();
 builder.Services.AddApiAuthentication();
 builder.Services.AddApiRateLimits(config);

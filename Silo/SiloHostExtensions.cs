@@ -1,3 +1,4 @@
+using PatientConnect.Grains.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using PatientConnect.Grains;
@@ -55,8 +56,7 @@ public static class SiloHostExtensions
             // into the typed transient error (a 503 in the Api) even while a grain activates.
             silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageName, (sp, _) =>
                 new UnavailableAwareGrainStorage(sp.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(PostgresStorageName)));
-            // Plain JSON rows instead of Newtonsoft with $type: renaming a state type keeps its data.
-            silo.UseSystemTextJsonGrainStorageSerializer();
+            silo.UsePatientConnectStorageSerializer();
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = Invariant;

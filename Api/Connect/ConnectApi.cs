@@ -145,33 +145,19 @@ public static class ConnectApi
     {
         var page = await session.GetConnectPage();
         var text = PageText.Choose(http, page?.Hints?.Locale);
-        var (status, kind) = Refusal(step.ErrorCode);
-        var (title, message) = kind switch
+        // The grain says which rule refused; the page status follows: the link is over (410), the EHR
+        // failed (502), or this source cannot be used (400, with a way back to the list).
+        var (status, title, message) = step.Refusal switch
         {
-            RefusalKind.NotFound => (text.NotFoundTitle, text.NotFoundMessage),
-            RefusalKind.Gone => (text.GoneTitle, text.GoneMessage),
-            RefusalKind.EhrDown => (text.EhrDownTitle, text.EhrDownMessage),
-            _ => (text.RefusedTitle, text.RefusedMessage),
+            ConnectRefusal.SessionNotFound => (StatusCodes.Status404NotFound, text.NotFoundTitle, text.NotFoundMessage),
+            ConnectRefusal.SessionOver => (StatusCodes.Status410Gone, text.GoneTitle, text.GoneMessage),
+            ConnectRefusal.EhrUnavailable => (StatusCodes.Status502BadGateway, text.EhrDownTitle, text.EhrDownMessage),
+            _ => (StatusCodes.Status400BadRequest, text.RefusedTitle, text.RefusedMessage),
         };
         if (text.Lang == PageText.English.Lang && step.ErrorMessage is { } exact) message = exact;
-        var retry = kind is RefusalKind.Refused or RefusalKind.EhrDown;
+        var retry = step.Refusal is not (ConnectRefusal.SessionNotFound or ConnectRefusal.SessionOver);
         return Html(http, status, ConnectHtml.MessagePage(text, title, message, step.ReturnLink, retry ? ConnectHtml.ConnectPath(sessionId) : null));
     }
-
-    private enum RefusalKind { Refused, NotFound, Gone, EhrDown }
-
-    // The grain's codes say why; the page status follows: the link is over (410), the EHR failed
-    // (502), or this source cannot be used (400, with a way back to the list).
-    private static (int Status, RefusalKind Kind) Refusal(string? code) => code switch
-    {
-        null => (StatusCodes.Status400BadRequest, RefusalKind.Refused),
-        _ when code.StartsWith("session_not_found", StringComparison.Ordinal) => (StatusCodes.Status404NotFound, RefusalKind.NotFound),
-        _ when code.StartsWith("session_", StringComparison.Ordinal) || code.Contains("expired", StringComparison.Ordinal) =>
-            (StatusCodes.Status410Gone, RefusalKind.Gone),
-        _ when code.StartsWith("ehr_", StringComparison.Ordinal) || code.Contains("discovery", StringComparison.Ordinal)
-            || code.Contains("unavailable", StringComparison.Ordinal) => (StatusCodes.Status502BadGateway, RefusalKind.EhrDown),
-        _ => (StatusCodes.Status400BadRequest, RefusalKind.Refused),
-    };
 
     private static IResult NotFoundPage(HttpContext http, PageText text) =>
         Html(http, StatusCodes.Status404NotFound, ConnectHtml.MessagePage(text, text.NotFoundTitle, text.NotFoundMessage, null));

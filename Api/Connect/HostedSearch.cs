@@ -83,7 +83,7 @@ public static class HostedSearch
         {
             return await directory.Search(query);
         }
-        catch (ArgumentException) when (query.Cursor is not null)
+        catch (Common.InvalidFieldException e) when (e.Field == "cursor" && query.Cursor is not null)
         {
             return await directory.Search(query with { Cursor = null });
         }

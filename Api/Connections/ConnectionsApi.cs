@@ -48,13 +48,8 @@ public static class ConnectionsApi
     private static async Task<Results<Accepted<ConnectionJson>, ProblemHttpResult>> Sync(string id, HttpContext http, IClusterClient cluster)
     {
         if (!Ids.IsValid(id, Ids.ConnectionPrefix)) return Problems.NotFound("connection", id);
-        var view = await cluster.GetGrain<IConnectionGrain>(id).RequestSync(http.TenantId());
-        if (view is null) return Problems.NotFound("connection", id);
-        if (view.Status != ConnectionStatus.Active)
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, "connection-not-active", "connection_not_active",
-                "The connection is not active.", $"Connection '{id}' is {ConnectionJson.From(view).Status.ToString().ToLowerInvariant()}; only an active connection syncs."));
-        }
-        return TypedResults.Accepted($"/v1/connections/{id}", ConnectionJson.From(view));
+        var outcome = await cluster.GetGrain<IConnectionGrain>(id).RequestSync(http.TenantId());
+        if (outcome.Refusal is { } refusal) return Problems.Refused(refusal);
+        return TypedResults.Accepted($"/v1/connections/{id}", ConnectionJson.From(outcome.Value!));
     }
 }

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Runtime;
+using PatientConnect.Common;
 using PatientConnect.Resilience;
 
 namespace PatientConnect.Api.Errors;
 
 /// <summary>
 /// The last line: an exception becomes a problem, never a stack trace. Cluster trouble is 503
-/// (retryable); a grain's ArgumentException names the parameter it refused (for example a cursor).
+/// (retryable); a grain's <see cref="InvalidFieldException"/> is a 400 naming its field.
 /// </summary>
 public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -23,8 +24,9 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                     ? Problems.PayloadTooLarge(httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
                     : TypedResults.Problem(Problems.Create(bad.StatusCode, "bad-request", "bad_request", "Bad request.", bad.Message));
                 break;
-            case ArgumentException argument when ParameterOf(argument) is { } field && RequestFields.Contains(field):
-                result = Problems.Validation(field, FirstLine(argument.Message));
+            case InvalidFieldException invalid:
+                // A grain refused a request value (a cursor it did not issue): the field is a member, not parsed from text.
+                result = Problems.Validation(invalid.Field, invalid.Reason);
                 break;
             case ArgumentException notConnected when notConnected.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
                 // The client has no cluster manifest yet (no silo reached since start) or no silo hosts the grain.
@@ -84,33 +86,9 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/oauth", StringComparison.OrdinalIgnoreCase);
 
-    // Grains report a refused request value (for example a stale cursor) as ArgumentException with
-    // the parameter named after the query field; other ArgumentExceptions are bugs, not client errors.
-    private static readonly HashSet<string> RequestFields =
-        ["cursor", "limit", "status", "q", "city", "state", "zip", "vendor", "source_id", "patient_id"];
-
     private static ProblemHttpResult Unavailable() =>
         TypedResults.Problem(Problems.Create(StatusCodes.Status503ServiceUnavailable, "unavailable",
             "service_unavailable", "The service is temporarily unavailable.", "Retry the request shortly."));
-
-    // Across the grain boundary ParamName may not survive serialization; the message keeps it as "(Parameter 'x')".
-    private static string? ParameterOf(ArgumentException exception)
-    {
-        if (!string.IsNullOrEmpty(exception.ParamName)) return exception.ParamName;
-        const string marker = " (Parameter '";
-        var start = exception.Message.LastIndexOf(marker, StringComparison.Ordinal);
-        if (start < 0) return null;
-        start += marker.Length;
-        var end = exception.Message.IndexOf('\'', start);
-        return end > start ? exception.Message[start..end] : null;
-    }
-
-    // ArgumentException appends "(Parameter 'x')" on its own line; the field is reported separately.
-    private static string FirstLine(string message)
-    {
-        var paren = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        return paren > 0 ? message[..paren] : message;
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}: {Reason}")]
     private static partial void LogClusterUnavailable(ILogger logger, string path, string reason);

@@ -44,6 +44,15 @@ public static class Problems
         TypedResults.Problem(Create(StatusCodes.Status404NotFound, "not-found", "not_found",
             "Not found.", $"No {what} with id '{id}'."));
 
+    /// <summary>A grain's refusal as HTTP: the kind picks the status, the grain's code, title and detail are copied.</summary>
+    public static ProblemHttpResult Refused(Common.Refusal refusal) =>
+        TypedResults.Problem(Create(refusal.Kind switch
+            {
+                Common.RefusalKind.NotFound => StatusCodes.Status404NotFound,
+                Common.RefusalKind.Conflict => StatusCodes.Status409Conflict,
+                _ => StatusCodes.Status400BadRequest,
+            }, refusal.Code.Replace('_', '-'), refusal.Code, refusal.Title, refusal.Detail));
+
     public static ProblemHttpResult IdempotencyKeyReused() =>
         TypedResults.Problem(Create(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "idempotency_key_reused",
             "Idempotency-Key reused with a different request.",

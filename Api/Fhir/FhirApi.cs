@@ -91,7 +91,7 @@ public static partial class FhirApi
                 parameters.ConnectionId, parameters.Ids, parameters.LastUpdatedFrom, parameters.LastUpdatedBefore,
                 parameters.Count, parameters.Cursor, parameters.IncludeTotal));
         }
-        catch (ArgumentException e) when (e.ParamName == "cursor" || e.Message.Contains("(Parameter 'cursor')", StringComparison.Ordinal))
+        catch (Common.InvalidFieldException e) when (e.Field == "cursor")
         {
             return FhirResponses.Invalid(FhirSearchParameters.CursorParameter, "is not a cursor this server issued.");
         }

@@ -90,7 +90,7 @@ public static partial class IdempotentPost
         switch (outcome)
         {
             case PostOutcome.Done done:
-                var json = JsonSerializer.Serialize(done.Body, done.Body.GetType(), ApiJson.Options);
+                var json = JsonSerializer.Serialize(done.Body, done.Body.GetType(), PatientConnect.Contract.ContractJson.Options);
                 try
                 {
                     await grain.Complete(new IdempotentResponse(requestHash, done.StatusCode, json, done.Location, time.GetUtcNow()));
@@ -122,7 +122,7 @@ public static partial class IdempotentPost
     private static IResult ToResult(PostOutcome outcome, HttpContext http) => outcome switch
     {
         PostOutcome.Done done => Stored(done.StatusCode,
-            JsonSerializer.Serialize(done.Body, done.Body.GetType(), ApiJson.Options), done.Location, http),
+            JsonSerializer.Serialize(done.Body, done.Body.GetType(), PatientConnect.Contract.ContractJson.Options), done.Location, http),
         PostOutcome.Refused refused => refused.Problem,
         _ => throw new InvalidOperationException("Unknown outcome " + outcome.GetType().Name),
     };

@@ -31,8 +31,11 @@ public interface IConnectionGrain : IGrainWithStringKey
 
     [Alias("Disconnect")] Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords);
 
-    /// <summary>POST /v1/connections/{id}/sync: starts a sync now. Null when missing or foreign.</summary>
-    [Alias("RequestSync")] Task<ConnectionView?> RequestSync(string tenantId);
+    /// <summary>
+    /// POST /v1/connections/{id}/sync: starts a sync now. Refused as NotFound when missing or foreign,
+    /// as Conflict (connection_not_active) when the connection is not active.
+    /// </summary>
+    [Alias("RequestSync")] Task<Common.Outcome<ConnectionView>> RequestSync(string tenantId);
 
     /// <summary>Progress from the sync grain, shown in the connection's sync object (and its events).</summary>
     [Alias("ReportSync"), AlwaysInterleave] Task ReportSync(SyncView sync);

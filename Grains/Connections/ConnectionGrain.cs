@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PatientConnect.Common;
 using PatientConnect.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -187,8 +188,28 @@ public sealed class ConnectionGrain(
         return View();
     }
 
-    public Task<ConnectionView?> Get(string tenantId) =>
-        Task.FromResult(S.Exists && S.TenantId == tenantId ? View() : null);
+    public async Task<ConnectionView?> Get(string tenantId)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return null;
+        var view = View();
+        if (S.SyncStatus != SyncStatus.Running) return view;
+        // While a run goes on its progress lives in the sync grain (stored with every page's records),
+        // asked for here when someone reads the connection instead of being copied into this state.
+        try
+        {
+            var live = await GrainFactory.GetGrain<ISyncGrain>(Id).GetProgress().WaitAsync(LiveProgressTimeout);
+            return live.Status == SyncStatus.Running && live.StartedAt == S.SyncStartedAt ? view with { Sync = live } : view;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The stored view (as of the run's start) is still true, only less fresh.
+            logger.LogDebug("Connection {ConnectionId}: live sync progress unavailable ({Kind})", Id, e.GetType().Name);
+            return view;
+        }
+    }
+
+    // Well inside Get's 3 s response timeout: a slow sync grain costs freshness, not the read.
+    private static readonly TimeSpan LiveProgressTimeout = TimeSpan.FromSeconds(1);
 
     public async Task<AccessLease?> GetAccess()
     {
@@ -260,14 +281,20 @@ public sealed class ConnectionGrain(
         return View();
     }
 
-    public Task<ConnectionView?> RequestSync(string tenantId)
+    public Task<Outcome<ConnectionView>> RequestSync(string tenantId)
     {
-        if (!S.Exists || S.TenantId != tenantId) return Task.FromResult<ConnectionView?>(null);
-        if (S.Status == ConnectionStatus.Active)
+        if (!S.Exists || S.TenantId != tenantId)
         {
-            StartSync(S.SyncCompletedAt is null ? SyncMode.Full : SyncMode.Incremental);
+            return Task.FromResult(Outcome<ConnectionView>.Refused(RefusalKind.NotFound, "not_found", "Not found.", $"No connection with id '{Id}'."));
         }
-        return Task.FromResult<ConnectionView?>(View());
+        if (S.Status != ConnectionStatus.Active)
+        {
+            // Only an active connection holds a token the source accepts; the others wait for a reconnect.
+            return Task.FromResult(Outcome<ConnectionView>.Refused(RefusalKind.Conflict, "connection_not_active", "The connection is not active.",
+                $"Connection '{Id}' is {EventJson.Wire(S.Status)}; only an active connection syncs."));
+        }
+        StartSync(S.SyncCompletedAt is null ? SyncMode.Full : SyncMode.Incremental);
+        return Task.FromResult(Outcome<ConnectionView>.Ok(View()));
     }
 
     public async Task ReportSync(SyncView sync)
@@ -409,9 +436,7 @@ public sealed class ConnectionGrain(
     private async Task<RefreshResult> RefreshTransient(string description)
     {
         await Change(s => s.RefreshFailures++);
-        var exponential = R.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(S.RefreshFailures - 1, 20));
-        var capped = Math.Min(exponential, R.RetryMaxDelay.TotalMilliseconds);
-        var delay = TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
+        var delay = Common.Backoff.EqualJitter(R.RetryBaseDelay, R.RetryMaxDelay, S.RefreshFailures);
         logger.LogWarning("Connection {ConnectionId}: refresh failed transiently ({Description}); retry #{Failures} in {Delay}",
             Id, description, S.RefreshFailures, delay);
         await RegisterRefreshReminder(delay);
@@ -463,12 +488,9 @@ public sealed class ConnectionGrain(
 
     private async Task DeleteRecords()
     {
-        var database = services.GetService<WebhookDatabase>();
-        if (database is null) return;
-        await using var command = database.DataSource.CreateCommand("DELETE FROM pc_records WHERE tenant_id = @tenant AND connection_id = @connection");
-        command.Parameters.AddWithValue("tenant", S.TenantId!);
-        command.Parameters.AddWithValue("connection", Id);
-        var deleted = await command.ExecuteNonQueryAsync();
+        // Resolved here, not injected: the record store needs Postgres, and connections live in hosts
+        // (the in-process test cluster) that have none and never delete records.
+        var deleted = await services.GetRequiredService<Storage.IRecordStore>().DeleteConnectionAsync(S.TenantId!, Id);
         logger.LogInformation("Connection {ConnectionId}: {Count} records deleted", Id, deleted);
     }
 

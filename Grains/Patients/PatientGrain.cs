@@ -114,7 +114,7 @@ public sealed class PatientGrain(
         {
             var lastId = Cursors.Decode(query.Cursor);
             var index = sessions.FindIndex(e => e.Id == lastId);
-            if (index < 0) throw new ArgumentException("The cursor is not one this list issued.", "cursor");
+            if (index < 0) throw PatientConnect.Common.InvalidFieldException.CursorNotIssued();
             start = index + 1;
         }
 

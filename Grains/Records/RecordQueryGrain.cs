@@ -9,6 +9,13 @@ namespace PatientConnect.Grains.Records;
 /// <summary>
 /// Stateless reads of pc_records for the Api. A stateless worker: activations are local to the
 /// silo that receives the call and multiply under load, so record reads never queue behind each other.
+/// <para>
+/// Why the hop, rather than the Api reading Postgres itself: the record store (its SQL, keyset cursors
+/// and the NDJSON chunking below) has one owner, in Grains, which the Api may not reference; the
+/// Npgsql pool for records lives in the silos, so Api replicas add no database connections; and a
+/// database outage reaches the Api as the same typed transient error as every other grain call (503).
+/// The cost is one local call and one serialization of a page of at most 100 resources.
+/// </para>
 /// </summary>
 [StatelessWorker]
 public sealed class RecordQueryGrain(IRecordStore store) : Grain, IRecordQueryGrain

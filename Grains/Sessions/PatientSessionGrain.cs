@@ -201,25 +201,25 @@ public sealed partial class PatientSessionGrain(
 
     public async Task<ConnectStep> BeginConnect(string sourceId)
     {
-        if (!S.Exists) return new ConnectStep(null, "session_not_found", "This link is not valid.", null);
+        if (!S.Exists) return new ConnectStep(null, "session_not_found", "This link is not valid.", null, ConnectRefusal.SessionNotFound);
         await ExpireIfDue();
         if (S.Status == SessionStatus.Expired)
         {
-            return Refuse("session_expired", "This link has expired. Go back to the app to start again.");
+            return Refuse(ConnectRefusal.SessionOver, "session_expired", "This link has expired. Go back to the app to start again.");
         }
         if (S.Status == SessionStatus.Complete)
         {
-            return Refuse("session_complete", "This session is already finished. Go back to the app.");
+            return Refuse(ConnectRefusal.SessionOver, "session_complete", "This session is already finished. Go back to the app.");
         }
         if (S.SourceId is not null && !string.Equals(sourceId, S.SourceId, StringComparison.Ordinal))
         {
-            return Refuse("source_not_allowed", "This link connects one particular health system only.");
+            return Refuse(ConnectRefusal.SourceRefused, "source_not_allowed", "This link connects one particular health system only.");
         }
         var source = catalog.Find(sourceId);
-        if (source is null) return Refuse("unknown_source", "That health system is not in our directory.");
+        if (source is null) return Refuse(ConnectRefusal.SourceRefused, "unknown_source", "That health system is not in our directory.");
         if (source.Registration is not { } registration)
         {
-            return Refuse("source_not_connectable", $"{source.View.Name} cannot be connected yet. Please choose another health system.");
+            return Refuse(ConnectRefusal.SourceRefused, "source_not_connectable", $"{source.View.Name} cannot be connected yet. Please choose another health system.");
         }
 
         SmartConfiguration config;
@@ -233,8 +233,8 @@ public sealed partial class PatientSessionGrain(
             // An endpoint outside the server's own domain is a configuration problem, not an outage:
             // its own code, so the page does not tell the patient to try again later.
             return e.Code == SmartClient.EndpointRefusedCode
-                ? Refuse(e.Code, $"{source.View.Name} cannot be connected safely right now. Please choose another health system. ({e.Description})")
-                : Refuse("ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
+                ? Refuse(ConnectRefusal.SourceRefused, e.Code, $"{source.View.Name} cannot be connected safely right now. Please choose another health system. ({e.Description})")
+                : Refuse(ConnectRefusal.EhrUnavailable, "ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
         }
 
         var scopes = SmartScopes.Choose(config);
@@ -565,7 +565,8 @@ public sealed partial class PatientSessionGrain(
     private SessionStatus EffectiveStatus(DateTimeOffset now) =>
         S.Status == SessionStatus.Open && now >= S.ExpiresAt ? SessionStatus.Expired : S.Status;
 
-    private ConnectStep Refuse(string code, string message) => new(null, code, message, ReturnLink(EffectiveStatus(timeProvider.GetUtcNow())));
+    private ConnectStep Refuse(ConnectRefusal kind, string code, string message) =>
+        new(null, code, message, ReturnLink(EffectiveStatus(timeProvider.GetUtcNow())), kind);
 
     /// <summary>return_url with the outcome parameters of the contract for the given status.</summary>
     private string ReturnLink(SessionStatus status)

@@ -384,7 +384,7 @@ public sealed class SourceIndex
         return bonus;
     }
 
-    private static ArgumentException BadCursor() => new("The cursor is not one this list issued.", "cursor");
+    private static PatientConnect.Common.InvalidFieldException BadCursor() => PatientConnect.Common.InvalidFieldException.CursorNotIssued();
 
     /// <summary>Per-thread buffers sized to the index, so a search allocates little.</summary>
     private sealed class Scratch

@@ -4,6 +4,8 @@ using NpgsqlTypes;
 using PatientConnect.Common;
 using PatientConnect.Records;
 
+using PatientConnect.Grains.Common;
+
 namespace PatientConnect.Grains.Storage;
 
 /// <summary>Whose records a batch holds: the key prefix of every row written with it.</summary>
@@ -150,7 +152,7 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
 
     public async Task<Page<string>> QueryAsync(RecordQuery query, CancellationToken cancellationToken = default)
     {
-        var limit = Math.Clamp(query.Limit <= 0 ? RecordCursor.DefaultLimit : query.Limit, 1, RecordCursor.MaxLimit);
+        var limit = Cursors.Clamp(query.Limit);
         var after = query.Cursor is null ? null : RecordCursor.Decode(query.Cursor);
 
         // Keyset paging over the primary order of pc_records_patient_page: a page boundary is the
@@ -189,21 +191,10 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
         command.Parameters.Add(new NpgsqlParameter("limit", NpgsqlDbType.Integer) { Value = limit + 1 });
         command.CommandText = sql.ToString();
 
-        var data = new List<string>(limit);
-        RecordCursor? last = null;
-        var more = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (data.Count == limit)
-            {
-                more = true;
-                break;
-            }
-            last = new RecordCursor(reader.GetString(0), reader.GetString(1), reader.GetString(2));
-            data.Add(reader.GetString(3));
-        }
-        return new Page<string>(data, more && last is not null ? last.Encode() : null);
+        var (rows, next) = await Cursors.ReadPageAsync(reader, limit,
+            r => (Key: KeyOf(r), Json: r.GetString(3)), row => row.Key.Encode(), cancellationToken);
+        return new Page<string>(rows.Select(row => row.Json).ToList(), next);
     }
 
     public async Task<string?> GetAsync(string tenantId, string patientId, string resourceType, string resourceId, CancellationToken cancellationToken = default)
@@ -285,21 +276,10 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
             """;
         command.Parameters.Add(new NpgsqlParameter("limit", NpgsqlDbType.Integer) { Value = limit + 1 });
 
-        var data = new List<StoredResource>(Math.Min(limit, 256));
-        RecordCursor? last = null;
-        var more = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (data.Count == limit)
-            {
-                more = true;
-                break;
-            }
-            last = new RecordCursor(reader.GetString(0), reader.GetString(1), reader.GetString(2));
-            data.Add(new StoredResource(last.ResourceType, last.ResourceId, reader.GetString(3)));
-        }
-        return new FhirSearchPage(data, more && last is not null ? last.Encode() : null, total);
+        var (rows, next) = await Cursors.ReadPageAsync(reader, limit,
+            r => (Key: KeyOf(r), Resource: new StoredResource(r.GetString(0), r.GetString(2), r.GetString(3))), row => row.Key.Encode(), cancellationToken);
+        return new FhirSearchPage(rows.Select(row => row.Resource).ToList(), next, total);
     }
 
     public async Task<IReadOnlyList<string>> StoredTypesAsync(string tenantId, string patientId, CancellationToken cancellationToken = default)
@@ -339,6 +319,9 @@ public sealed class NpgsqlRecordStore(NpgsqlDataSource dataSource) : IRecordStor
         }
         return counts;
     }
+
+    /// <summary>The list-order key of a row whose first columns are resource_type, connection_id, resource_id.</summary>
+    private static RecordCursor KeyOf(System.Data.Common.DbDataReader reader) => new(reader.GetString(0), reader.GetString(1), reader.GetString(2));
 
     public async Task<int> DeleteConnectionAsync(string tenantId, string connectionId, CancellationToken cancellationToken = default)
     {

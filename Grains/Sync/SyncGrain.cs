@@ -34,7 +34,6 @@ public sealed partial class SyncGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(60);
     private const string FhirJsonAccept = "application/fhir+json, application/json;q=0.9";
-    private static readonly JsonSerializerOptions CheckpointJson = new(JsonSerializerDefaults.General);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly HashSet<SyncStep> _inFlight = new(ReferenceEqualityComparer.Instance);
@@ -47,17 +46,13 @@ public sealed partial class SyncGrain(
     private AccessLease? _lease;
     private string? _fhirBase;
     private SourceCapabilities? _capabilities;
-    private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private bool _reportFailureLogged;
-    private PendingBatch? _pendingBatch;
-    private Task? _batchWriter;
-    private long _storeTicks;
-    private long _fetchWaitTicks;
-    private long _writeTicks;
-    private int _batchesWritten;
+    private readonly SyncTimings _timings = new();
+    private GroupCommitWriter? _writer;
 
     private string Id => this.GetPrimaryKeyString();
     private SyncState S => state.State;
+    private GroupCommitWriter Writer => _writer ??= new GroupCommitWriter(store, () => state.State, Id, _timings);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -73,7 +68,7 @@ public sealed partial class SyncGrain(
     {
         var saved = await store.ReadCheckpointAsync(Id, cancellationToken);
         if (saved is null || saved.RunId != S.RunId) return;
-        var progress = JsonSerializer.Deserialize<SyncState>(saved.Json, CheckpointJson);
+        var progress = GroupCommitWriter.ReadCheckpoint(saved.Json);
         if (progress is null || progress.RunId != S.RunId || progress.CheckpointSequence <= S.CheckpointSequence) return;
         state.State = progress;
     }
@@ -116,8 +111,7 @@ public sealed partial class SyncGrain(
         s.Notes = [];
         s.Counts = null;
         s.CheckpointSequence = 0;
-        _storeTicks = _fetchWaitTicks = _writeTicks = 0;
-        _batchesWritten = 0;
+        _timings.Reset();
         // Both durable before the loop starts, neither waiting for the other.
         await Task.WhenAll(WriteAsync(CancellationToken.None), this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod));
         LogStarted(logger, Id, mode);
@@ -132,7 +126,7 @@ public sealed partial class SyncGrain(
     public async Task Cancel()
     {
         StopLoop();
-        await DrainBatchesAsync();
+        await Writer.DrainAsync();
         var s = S;
         if (s.Status == SyncStatus.Running)
         {
@@ -196,15 +190,15 @@ public sealed partial class SyncGrain(
                 S.PagesAtResume.Add(S.PagesFetched);
                 LogResumed(logger, Id, S.PagesFetched, S.Steps.Count);
             }
-            Checkpoint(token);
-            await ReportAsync(force: true);
+            Writer.Checkpoint(token);
+            await ReportAsync();
 
             var lease = await AccessAsync(token);
             if (!S.Planned)
             {
                 await PlanAsync(lease, token);
                 S.Planned = true;
-                Checkpoint(token);
+                Writer.Checkpoint(token);
             }
             await RunStepsAsync(token);
             await FinishAsync(runId, SyncStatus.Completed, null, token);
@@ -238,7 +232,7 @@ public sealed partial class SyncGrain(
     private async Task FinishAsync(string? runId, SyncStatus status, string? error, CancellationToken token)
     {
         if (token.IsCancellationRequested || S.RunId != runId) return;
-        await DrainBatchesAsync();
+        await Writer.DrainAsync();
         var s = S;
         if (s.TenantId is not null)
         {
@@ -267,7 +261,7 @@ public sealed partial class SyncGrain(
         s.KnownReferences = new(StringComparer.Ordinal);
         await WriteAsync(token);
         await UnregisterReminderAsync();
-        await ReportAsync(force: true);
+        await ReportAsync();
         try
         {
             // The grain state now holds the outcome; the resume point is of no further use.
@@ -282,10 +276,7 @@ public sealed partial class SyncGrain(
             status.ToString().ToLowerInvariant(), time.GetUtcNow() - s.StartedAt!.Value, s.ResourcesFetched);
         LogFinished(logger, Id, status, s.ResourcesFetched, s.PagesFetched, s.Requests,
             (long)(time.GetUtcNow() - s.StartedAt!.Value).TotalMilliseconds,
-            (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _storeTicks).TotalMilliseconds,
-            (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _fetchWaitTicks).TotalMilliseconds,
-            _batchesWritten,
-            (long)System.Diagnostics.Stopwatch.GetElapsedTime(0, _writeTicks).TotalMilliseconds);
+            _timings.StoreMs, _timings.FetchWaitMs, _timings.Batches, _timings.WriteMs);
     }
 
     private async Task RunStepsAsync(CancellationToken token)
@@ -307,7 +298,7 @@ public sealed partial class SyncGrain(
                 if (fatal is null && S.PendingReferences.Count > 0)
                 {
                     await QueueReferenceStepsAsync(token);
-                    Checkpoint(token);
+                    Writer.Checkpoint(token);
                     continue;
                 }
                 break;
@@ -365,420 +356,6 @@ public sealed partial class SyncGrain(
         }
     }
 
-    private async Task RunSearchAsync(SyncStep step, CancellationToken token)
-    {
-        if (Resolve(step.Url) is not { } url)
-        {
-            MarkIncomplete(step);
-            Skip(step, $"{step.ResourceType}: a link outside the FHIR base was not followed", token);
-            return;
-        }
-        var fetch = GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
-        while (true)
-        {
-            var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-            var response = await fetch;
-            _fetchWaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStarted;
-            token.ThrowIfCancellationRequested();
-            if (!response.Ok)
-            {
-                Refused(step, response, token);
-                return;
-            }
-            // Parsing is CPU work: off the grain's turn, so other steps' answers are handled meanwhile.
-            var fhirBase = _fhirBase!;
-            var page = await Task.Run(() => FhirPage.FromBundle(response.Body!, fhirBase), token);
-            Uri? next = null;
-            if (page.Next is { } link)
-            {
-                next = Resolve(link);
-                if (next is null)
-                {
-                    Note($"{step.ResourceType}: a next link outside the FHIR base was not followed");
-                    MarkIncomplete(step);
-                }
-            }
-            // The next page is on its way while this one is written: the pull is never idle on the database.
-            if (next is not null) fetch = GetAsync(next, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
-
-            step.PagesDone++;
-            S.PagesFetched++;
-            if (next is null) S.Steps.Remove(step);
-            else step.Url = next.AbsoluteUri;
-            Absorb(page);
-            await StoreAsync(page.Rows, token);
-            await ReportAsync(force: false);
-            if (next is null) return;
-        }
-    }
-
-    private async Task RunReadAsync(SyncStep step, CancellationToken token)
-    {
-        if (Resolve(step.Url) is not { } url)
-        {
-            // Left by policy (the token stays with its source): asking again would not change it.
-            Skip(step, $"{step.ResourceType}: a reference outside the FHIR base was not read", token);
-            return;
-        }
-        var response = await GetAsync(url, FhirJsonAccept, Options.MaxAttachmentBytes * 4, step.ResourceType, token);
-        token.ThrowIfCancellationRequested();
-        if (!response.Ok)
-        {
-            Refused(step, response, token);
-            return;
-        }
-        var page = FhirPage.FromResource(response.Body!, _fhirBase!);
-        S.PagesFetched++;
-        S.Steps.Remove(step);
-        Absorb(page);
-        await StoreAsync(page.Rows, token);
-        await ReportAsync(force: false);
-    }
-
-    private async Task RunBinaryAsync(SyncStep step, CancellationToken token)
-    {
-        if (Resolve(step.Url) is not { } url)
-        {
-            // Left by policy (the token stays with its source): asking again would not change it.
-            Skip(step, "Binary: an attachment outside the FHIR base was not fetched", token);
-            return;
-        }
-        // The attachment's own media type as Accept: EHRs answer it with the document itself.
-        var accept = string.IsNullOrWhiteSpace(step.ContentType) ? "*/*" : step.ContentType;
-        var response = await GetAsync(url, accept, Options.MaxAttachmentBytes, "Binary", token);
-        token.ThrowIfCancellationRequested();
-        if (!response.Ok)
-        {
-            Refused(step, response, token);
-            return;
-        }
-        var id = step.Url.Split('?')[0].Split('/')[^1];
-        string json;
-        if (response.MediaType is "application/fhir+json" && IsBinaryResource(response.Body!))
-        {
-            json = Encoding.UTF8.GetString(response.Body!);
-        }
-        else
-        {
-            // The attachment's declared type when the source answered with it (it may carry a charset
-            // the response header spells differently); otherwise what the source said it sent.
-            var declared = step.ContentType;
-            var contentType = declared is not null && string.Equals(declared.Split(';')[0].Trim(), response.MediaType, StringComparison.OrdinalIgnoreCase)
-                ? declared
-                : response.ContentType ?? declared;
-            json = FhirPage.BinaryJson(id, contentType, response.Body!);
-        }
-        S.PagesFetched++;
-        S.Steps.Remove(step);
-        Count("Binary");
-        await StoreAsync([new RecordRow("Binary", id, step.OwnerLastUpdated, json)], token);
-        await ReportAsync(force: false);
-    }
-
-    private static bool IsBinaryResource(byte[] body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                   && document.RootElement.TryGetProperty("resourceType", out var type) && type.ValueEquals("Binary");
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>A 400/403/404 (or an oversized answer) on one step: noted and skipped, the sync goes on.</summary>
-    private void Refused(SyncStep step, FhirResponse response, CancellationToken token)
-    {
-        if (response.Status == HttpStatusCode.BadRequest && step is { ExpandByCategoryOn400: true, PagesDone: 0 })
-        {
-            // Epic-like servers refuse Observation without category: one search per US Core category.
-            var index = S.Steps.IndexOf(step);
-            var steps = Options.ObservationCategories.Select(c => new SyncStep
-            {
-                Kind = SyncStepKind.Search,
-                ResourceType = step.ResourceType,
-                Url = $"{step.Url}&category={Uri.EscapeDataString(c)}",
-            });
-            S.Steps.InsertRange(index < 0 ? S.Steps.Count : index + 1, steps);
-            // Not a miss: the categories cover what the plain search would have returned.
-            Skip(step, $"{step.ResourceType}: the source requires a category ({response.Describe()}); searched per category", token);
-            return;
-        }
-        // An attachment over our size cap is left by policy; asking again would not change the answer.
-        if (!response.TooLarge) MarkIncomplete(step);
-        var what = step.Kind switch
-        {
-            SyncStepKind.Search => $"{step.ResourceType} search",
-            SyncStepKind.Read => $"{step.ResourceType} read",
-            _ => "Binary attachment",
-        };
-        var detail = response.TooLarge ? $"larger than {Options.MaxAttachmentBytes} bytes" : response.Describe();
-        Skip(step, $"{what} skipped: {detail}", token);
-    }
-
-    /// <summary>This run missed part of what the step stands for: the next run fetches it whole again.</summary>
-    private void MarkIncomplete(SyncStep step) =>
-        S.IncompleteTypes.Add(step.Kind == SyncStepKind.Search && SearchTypes.Contains(step.ResourceType) ? step.ResourceType : "*");
-
-    private void Skip(SyncStep step, string note, CancellationToken token)
-    {
-        S.Steps.Remove(step);
-        Note(note);
-        Checkpoint(token);
-    }
-
-    /// <summary>
-    /// One GET with the connection's token. 429/5xx/timeouts were already retried by the HttpClient's
-    /// Polly pipeline; whatever still fails that way ends the sync. A 401 refreshes once.
-    /// </summary>
-    private async Task<FhirResponse> GetAsync(Uri url, string accept, long maxBytes, string type, CancellationToken token)
-    {
-        var lease = await AccessAsync(token);
-        var response = await SendAsync(url, lease.AccessToken, accept, maxBytes, type, token);
-        if (response.Status == HttpStatusCode.Unauthorized)
-        {
-            var rejected = lease.AccessToken;
-            var refreshed = await FromConnectionAsync(() => GrainFactory.GetGrain<IConnectionGrain>(Id).RefreshAfterRejected(rejected));
-            token.ThrowIfCancellationRequested();
-            if (refreshed is null)
-            {
-                throw new SyncStoppedException("unauthorized: the source refused the access token and it could not be refreshed");
-            }
-            _lease = CheckLease(refreshed);
-            response = await SendAsync(url, refreshed.AccessToken, accept, maxBytes, type, token);
-            if (response.Status == HttpStatusCode.Unauthorized)
-            {
-                throw new SyncStoppedException("unauthorized: the source refused a freshly refreshed access token");
-            }
-        }
-        if ((int)response.Status is 429 or >= 500)
-        {
-            throw new SyncStoppedException($"source_unavailable: {type} answered {response.Describe()} after retries");
-        }
-        return response;
-    }
-
-    private async Task<FhirResponse> SendAsync(Uri url, string token, string accept, long maxBytes, string type, CancellationToken cancellationToken)
-    {
-        S.Requests++;
-        try
-        {
-            return await fhir.GetAsync(url, token, accept, maxBytes, cancellationToken);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested
-                                  && e is HttpRequestException or TimeoutRejectedException or TaskCanceledException or Polly.RateLimiting.RateLimiterRejectedException)
-        {
-            throw new SyncStoppedException($"source_unavailable: {type} request failed after retries ({e.GetType().Name})");
-        }
-    }
-
-    private async Task<AccessLease> AccessAsync(CancellationToken token)
-    {
-        if (_lease is { } current && current.ExpiresAt - time.GetUtcNow() > LeaseMargin) return current;
-        var lease = await FromConnectionAsync(() => GrainFactory.GetGrain<IConnectionGrain>(Id).GetAccess());
-        token.ThrowIfCancellationRequested();
-        if (lease is null) throw new SyncStoppedException("connection_inactive: the connection has no usable access (not active)");
-        _lease = CheckLease(lease);
-        return _lease;
-    }
-
-    /// <summary>
-    /// The connection answers "not now" (its token endpoint is down, the token lapsed before a refresh
-    /// got through) with InvalidOperationException: for the sync that is the source being unavailable,
-    /// not an internal error.
-    /// </summary>
-    private static async Task<AccessLease?> FromConnectionAsync(Func<Task<AccessLease?>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new SyncStoppedException($"source_unavailable: no usable access token ({e.Message})");
-        }
-    }
-
-    private AccessLease CheckLease(AccessLease lease)
-    {
-        var fhirBase = lease.FhirBaseUrl.TrimEnd('/');
-        if (_fhirBase is not null && _fhirBase != fhirBase)
-        {
-            throw new SyncStoppedException("source_changed: the connection's FHIR base changed during the sync");
-        }
-        _fhirBase = fhirBase;
-        if (S.TenantId is null)
-        {
-            S.TenantId = lease.TenantId;
-            S.PatientId = lease.PatientId;
-        }
-        return lease;
-    }
-
-    /// <summary>
-    /// A URL the token may be sent to: relative ones are put under the FHIR base; absolute ones must
-    /// already be under it (same scheme, host, port and path prefix). Anything else is null.
-    /// </summary>
-    private Uri? Resolve(string reference)
-    {
-        var fhirBase = _fhirBase!;
-        if (!Uri.TryCreate(fhirBase + "/", UriKind.Absolute, out var baseUri)) return null;
-        Uri? absolute;
-        if (!reference.Contains("://", StringComparison.Ordinal))
-        {
-            // Relative: under the base, and still under it once ".." segments are resolved.
-            if (!Uri.TryCreate($"{fhirBase}/{reference.TrimStart('/')}", UriKind.Absolute, out absolute)) return null;
-        }
-        else if (!Uri.TryCreate(reference, UriKind.Absolute, out absolute))
-        {
-            return null;
-        }
-        var sameOrigin = absolute.Scheme == baseUri.Scheme
-                         && string.Equals(absolute.Host, baseUri.Host, StringComparison.OrdinalIgnoreCase)
-                         && absolute.Port == baseUri.Port
-                         && string.IsNullOrEmpty(absolute.UserInfo);
-        return sameOrigin && absolute.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) ? absolute : null;
-    }
-
-    /// <summary>
-    /// Stores a page's rows with a checkpoint that already counts the page done, and waits until both
-    /// are committed (the wait is the backpressure that keeps a fast source from outrunning Postgres).
-    /// The caller changes the state for the page (next link, tallies, queued references) before
-    /// calling, in the same turn: every change a checkpoint carries is thus in its transaction's rows
-    /// or in an earlier one.
-    /// </summary>
-    private async Task StoreAsync(IReadOnlyList<RecordRow> rows, CancellationToken token)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await Enqueue(rows).WaitAsync(token);
-        _storeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
-        token.ThrowIfCancellationRequested();
-    }
-
-    /// <summary>Asks for the state as it is now to be checkpointed (with no rows); does not wait.</summary>
-    private void Checkpoint(CancellationToken token)
-    {
-        token.ThrowIfCancellationRequested();
-        _ = Enqueue([]);
-    }
-
-    /// <summary>
-    /// Group commit: pages stored while a write is in flight go out together in the next one, so
-    /// concurrent steps share round trips and commits instead of queueing one each. One writer per
-    /// sync, so checkpoints are committed in the order they were taken.
-    /// </summary>
-    private Task Enqueue(IReadOnlyList<RecordRow> rows)
-    {
-        var batch = _pendingBatch ??= new PendingBatch();
-        batch.Rows.AddRange(rows);
-        if (_batchWriter is null || _batchWriter.IsCompleted) _batchWriter = WriteBatchesAsync();
-        return batch.Written.Task;
-    }
-
-    private sealed class PendingBatch
-    {
-        public List<RecordRow> Rows { get; } = [];
-        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private async Task WriteBatchesAsync()
-    {
-        while (_pendingBatch is { } batch)
-        {
-            _pendingBatch = null;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                // Taken now, in the grain's turn: it covers every page whose rows are in this batch or an earlier one.
-                var s = S;
-                s.CheckpointSequence++;
-                var checkpoint = new SyncCheckpoint(s.RunId!, s.CheckpointSequence, JsonSerializer.Serialize(s, CheckpointJson));
-                await store.StoreBatchAsync(new RecordOwner(s.TenantId ?? "", s.PatientId ?? "", Id), s.RunId!, batch.Rows, checkpoint);
-                _batchesWritten++;
-                PatientConnectMetrics.RecordsStored(batch.Rows.Count);
-                batch.Written.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                batch.Written.TrySetException(e);
-            }
-            _writeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
-        }
-    }
-
-    /// <summary>
-    /// Waits for the batches asked for so far. Failures are not rethrown: every stored page already
-    /// waited for its own batch, so what is left are checkpoints, and the grain's final write supersedes them.
-    /// </summary>
-    private async Task DrainBatchesAsync()
-    {
-        while (_batchWriter is { IsCompleted: false } writer) await writer;
-    }
-
-    /// <summary>Tallies a stored page and queues what it points at (references, attachments).</summary>
-    private void Absorb(FhirPage page)
-    {
-        var s = S;
-        foreach (var row in page.Rows)
-        {
-            Count(row.ResourceType);
-            if (FhirPage.ReferenceTypes.Contains(row.ResourceType)) s.KnownReferences.Add($"{row.ResourceType}/{row.ResourceId}");
-        }
-        foreach (var reference in page.References)
-        {
-            if (s.KnownReferences.Add(reference)) s.PendingReferences.Add(reference);
-        }
-        foreach (var attachment in page.Attachments)
-        {
-            var relative = AttachmentPath(attachment.Url);
-            if (relative is null)
-            {
-                if (attachment.Url.Contains("://", StringComparison.Ordinal))
-                {
-                    Note("DocumentReference: attachments outside the FHIR base were not fetched (the token stays with its source)");
-                }
-                continue;
-            }
-            if (!s.KnownReferences.Add(relative)) continue;
-            if (_scopes is { } scopes && !scopes.CanRead("Binary"))
-            {
-                Note("Binary: attachments not fetched, the granted scopes do not include Binary");
-                continue;
-            }
-            s.Steps.Add(new SyncStep
-            {
-                Kind = SyncStepKind.Binary,
-                ResourceType = "Binary",
-                Url = relative,
-                ContentType = attachment.ContentType,
-                OwnerLastUpdated = attachment.OwnerLastUpdated,
-            });
-        }
-    }
-
-    /// <summary>"Binary/id" for a relative attachment URL or an absolute one under the FHIR base.</summary>
-    private string? AttachmentPath(string url)
-    {
-        var path = url;
-        if (url.Contains("://", StringComparison.Ordinal))
-        {
-            var prefix = _fhirBase + "/";
-            if (!url.StartsWith(prefix, StringComparison.Ordinal)) return null;
-            path = url[prefix.Length..];
-        }
-        var parts = path.Split('/');
-        return parts.Length == 2 && parts[0] == "Binary" && FhirPage.IsFhirId(parts[1]) ? path : null;
-    }
-
-    private void Count(string type)
-    {
-        S.Fetched[type] = S.Fetched.GetValueOrDefault(type) + 1;
-        S.ResourcesFetched++;
-    }
-
     private void Note(string note)
     {
         if (_notedOnce.Add(note) && !S.Notes.Contains(note) && S.Notes.Count < 50) S.Notes.Add(note);
@@ -798,11 +375,12 @@ public sealed partial class SyncGrain(
         }
     }
 
-    private async Task ReportAsync(bool force)
+    /// <summary>
+    /// Tells the connection the run started (or resumed) or ended: its status and events follow. Progress
+    /// in between is not pushed: the connection asks <see cref="GetProgress"/> when someone reads it.
+    /// </summary>
+    private async Task ReportAsync()
     {
-        var now = time.GetUtcNow();
-        if (!force && now - _lastReport < Options.ProgressInterval) return;
-        _lastReport = now;
         try
         {
             await GrainFactory.GetGrain<IConnectionGrain>(Id).ReportSync(View());
@@ -856,6 +434,3 @@ public sealed partial class SyncGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {ConnectionId}: progress report to the connection failed (further failures not logged)")]
     private static partial void LogReportFailed(ILogger logger, Exception exception, string connectionId);
 }
-
-/// <summary>The sync cannot go on; the message is the reason shown in the connection's sync error.</summary>
-public sealed class SyncStoppedException(string reason) : Exception(reason);

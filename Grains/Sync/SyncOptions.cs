@@ -28,9 +28,6 @@ public sealed class SyncOptions
     /// <summary>The longest Retry-After honoured, so a confused source cannot park a sync for hours.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often running progress is pushed to the connection (start and end are always pushed).</summary>
-    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// Observation categories searched one by one when a source refuses an Observation search without
     /// category (Epic does): the US Core categories.

@@ -13,7 +13,6 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
         .AtLeast(nameof(o.MaxRetries), o.MaxRetries, 0)
         .Positive(nameof(o.AttemptTimeout), o.AttemptTimeout)
         .NotNegative(nameof(o.MaxRetryDelay), o.MaxRetryDelay)
-        .Positive(nameof(o.ProgressInterval), o.ProgressInterval)
         .Check(o.ObservationCategories.All(c => !string.IsNullOrWhiteSpace(c)), nameof(o.ObservationCategories),
             "must not contain empty entries", string.Join(",", o.ObservationCategories))
         .Result;

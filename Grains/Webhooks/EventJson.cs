@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using PatientConnect.Connections;
 using PatientConnect.Contract;
 using PatientConnect.Sessions;
@@ -15,7 +14,7 @@ namespace PatientConnect.Grains.Webhooks;
 /// </summary>
 public static class EventJson
 {
-    public static JsonSerializerOptions Options { get; } = CreateOptions();
+    private static JsonSerializerOptions Options => ContractJson.Options;
 
     /// <summary>
     /// A connection event. <paramref name="statusBefore"/> is the connection's status before the change,
@@ -65,18 +64,6 @@ public static class EventJson
             Payload = JsonSerializer.Serialize(body, Options),
             Deliver = !WebhookEventTypes.IsHistoryOnly(type),
         };
-    }
-
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
     }
 
     private sealed record EventBody<T>(string Id, string Type, DateTime CreatedAt, T Data);

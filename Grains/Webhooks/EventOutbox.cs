@@ -4,6 +4,8 @@ using NpgsqlTypes;
 using PatientConnect.Common;
 using PatientConnect.Patients;
 
+using PatientConnect.Grains.Common;
+
 namespace PatientConnect.Grains.Webhooks;
 
 /// <summary>The durable outbox of webhook events (pc_webhook_outbox). Appends are idempotent by event id.</summary>
@@ -71,8 +73,8 @@ public sealed class InMemoryEventOutbox : IEventOutbox, IPatientHistory
 
     public Task<Page<PatientEvent>> ReadAsync(PatientEventQuery query, CancellationToken cancellationToken = default)
     {
-        var limit = HistoryCursor.Limit(query.Limit);
-        var before = query.Cursor is null ? long.MaxValue : HistoryCursor.Decode(query.Cursor);
+        var limit = Cursors.Clamp(query.Limit);
+        var before = query.Cursor is null ? long.MaxValue : Cursors.DecodeId(query.Cursor);
         // The queue position (from 1) stands in for the outbox id.
         var matches = _all.Select((e, i) => (Id: i + 1L, Event: e))
             .Where(x => x.Id < before && x.Event.TenantId == query.TenantId && x.Event.PatientId == query.PatientId
@@ -84,7 +86,7 @@ public sealed class InMemoryEventOutbox : IEventOutbox, IPatientHistory
         var page = matches.Take(limit).Select(x => new PatientEvent(x.Event.EventId, x.Event.Type, x.Event.CreatedAt, x.Event.SessionId,
             x.Event.ConnectionId, x.Event.StatusBefore, x.Event.StatusAfter, x.Event.FailureCode, x.Event.FailureDescription,
             x.Event.Deliver, System.Text.Json.Nodes.JsonNode.Parse(x.Event.Payload)?["data"]?.ToJsonString() ?? "null")).ToList();
-        return Task.FromResult(new Page<PatientEvent>(page, matches.Count > limit ? HistoryCursor.Encode(matches[limit - 1].Id) : null));
+        return Task.FromResult(new Page<PatientEvent>(page, matches.Count > limit ? Cursors.Encode(matches[limit - 1].Id) : null));
     }
 }
 

@@ -6,6 +6,8 @@ using NpgsqlTypes;
 using PatientConnect.Common;
 using PatientConnect.Patients;
 
+using PatientConnect.Grains.Common;
+
 namespace PatientConnect.Grains.Webhooks;
 
 /// <summary>A patient's history as stored in the event outbox (see migration 0020), newest first.</summary>
@@ -14,36 +16,11 @@ public interface IPatientHistory
     Task<Page<PatientEvent>> ReadAsync(PatientEventQuery query, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The history's opaque cursor: the outbox id of the last entry of the previous page.</summary>
-public static class HistoryCursor
-{
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 100;
-
-    public static string Encode(long id) => Base64Url.EncodeToString(Encoding.ASCII.GetBytes("h" + id.ToString(CultureInfo.InvariantCulture)));
-
-    /// <summary>Throws <see cref="ArgumentException"/> naming "cursor" for anything this list did not issue.</summary>
-    public static long Decode(string cursor)
-    {
-        try
-        {
-            var text = cursor.Length <= 64 ? Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor)) : "";
-            if (text.StartsWith('h') && long.TryParse(text.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0) return id;
-        }
-        catch (FormatException)
-        {
-        }
-        throw new ArgumentException("The cursor is not one this list issued.", "cursor");
-    }
-
-    public static int Limit(int requested) => Math.Clamp(requested <= 0 ? DefaultLimit : requested, 1, MaxLimit);
-}
-
 public sealed class PostgresPatientHistory(WebhookDatabase database) : IPatientHistory
 {
     public async Task<Page<PatientEvent>> ReadAsync(PatientEventQuery query, CancellationToken cancellationToken = default)
     {
-        var limit = HistoryCursor.Limit(query.Limit);
+        var limit = Cursors.Clamp(query.Limit);
         var sql = new StringBuilder("""
             SELECT id, event_id, event_type, created_at, patient_session_id, connection_id, status_before, status_after,
                    failure_code, failure_description, deliver, (payload -> 'data')::text
@@ -66,37 +43,26 @@ public sealed class PostgresPatientHistory(WebhookDatabase database) : IPatientH
         if (query.Cursor is { } cursor)
         {
             sql.Append(" AND id < @after");
-            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Bigint) { Value = HistoryCursor.Decode(cursor) });
+            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Bigint) { Value = Cursors.DecodeId(cursor) });
         }
         sql.Append(" ORDER BY id DESC LIMIT @limit");
         command.Parameters.Add(new NpgsqlParameter("limit", NpgsqlDbType.Integer) { Value = limit + 1 });
         command.CommandText = sql.ToString();
 
-        var data = new List<PatientEvent>(limit);
-        long lastId = 0;
-        var more = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (data.Count == limit)
-            {
-                more = true;
-                break;
-            }
-            lastId = reader.GetInt64(0);
-            data.Add(new PatientEvent(
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetFieldValue<DateTimeOffset>(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.IsDBNull(9) ? null : reader.GetString(9),
-                reader.GetBoolean(10),
-                reader.IsDBNull(11) ? "null" : reader.GetString(11)));
-        }
-        return new Page<PatientEvent>(data, more ? HistoryCursor.Encode(lastId) : null);
+        var (rows, next) = await Cursors.ReadPageAsync(reader, limit, r => (Id: r.GetInt64(0), Event: new PatientEvent(
+                r.GetString(1),
+                r.GetString(2),
+                r.GetFieldValue<DateTimeOffset>(3),
+                r.IsDBNull(4) ? null : r.GetString(4),
+                r.IsDBNull(5) ? null : r.GetString(5),
+                r.IsDBNull(6) ? null : r.GetString(6),
+                r.IsDBNull(7) ? null : r.GetString(7),
+                r.IsDBNull(8) ? null : r.GetString(8),
+                r.IsDBNull(9) ? null : r.GetString(9),
+                r.GetBoolean(10),
+                r.IsDBNull(11) ? "null" : r.GetString(11))),
+            row => Cursors.Encode(row.Id), cancellationToken);
+        return new Page<PatientEvent>(rows.Select(row => row.Event).ToList(), next);
     }
 }

@@ -280,13 +280,7 @@ public sealed class WebhookDispatcher(
         }
     }
 
-    /// <summary>Exponential from the base, capped, with "equal jitter" (half fixed, half random) so retries of many events spread out.</summary>
-    private TimeSpan RetryDelay(int attempts)
-    {
-        var exponential = O.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30));
-        var capped = Math.Min(exponential, O.RetryMaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
-    }
+    private TimeSpan RetryDelay(int attempts) => Common.Backoff.EqualJitter(O.RetryBaseDelay, O.RetryMaxDelay, attempts);
 
     /// <summary>
     /// A rolling restart stops claiming new deliveries at once, then lets those in flight finish and be

@@ -98,7 +98,7 @@ public sealed class WebhookEndpointsGrain(
         if (!string.IsNullOrEmpty(cursor) && !long.TryParse(Cursors.Decode(cursor), System.Globalization.NumberStyles.None,
                 System.Globalization.CultureInfo.InvariantCulture, out before))
         {
-            throw new ArgumentException("The cursor is not one this list issued.", "cursor");
+            throw PatientConnect.Common.InvalidFieldException.CursorNotIssued();
         }
         var rows = new List<(long Id, WebhookDeliveryView View)>();
         await using (var command = new NpgsqlCommand("""

@@ -169,9 +169,9 @@ public sealed class ShippedSnapshotTests(ShippedDirectory shipped)
     public void A_cursor_from_another_query_is_refused()
     {
         var page = Catalog.Index.Search(new SourceQuery("stanford", null, null, null, null, 1, null), 1, null);
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.Throws<PatientConnect.Common.InvalidFieldException>(() =>
             Catalog.Index.Search(new SourceQuery("cleveland clinic", null, null, null, null, 1, null), 1, page.Items[0].Id));
-        Assert.Equal("cursor", e.ParamName);
+        Assert.Equal("cursor", e.Field);
     }
 
     private List<SourceView> All(SourceQuery query)

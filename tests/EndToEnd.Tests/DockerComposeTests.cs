@@ -86,8 +86,7 @@ public sealed class DockerComposeTests
 
     private static async Task<(int Code, string Output, string Errors)> ComposeAsync(IReadOnlyDictionary<string, string?> env, params string[] args)
     {
-        var exe = new[] { "/usr/bin/docker-compose", "/usr/local/bin/docker-compose" }.FirstOrDefault(File.Exists);
-        if (exe is null) Assert.Skip("docker-compose is not installed (test.sh installs it)");
+        var exe = RequiredTool.DockerCompose();
         var info = new ProcessStartInfo(exe)
         {
             WorkingDirectory = RepoPaths.Root,

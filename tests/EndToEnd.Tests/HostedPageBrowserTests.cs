@@ -12,7 +12,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
     [Fact]
     public async Task Patient_searches_picks_a_hospital_approves_and_lands_on_return_url()
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var patient = NewPatientId("browser");
         var lakeside = await Flow.SourceIdAsync("lakeside");
         var returnUrl = new Uri(Services.ApiBase, "health/live?app=browser").ToString();
@@ -63,7 +63,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
     [Fact]
     public async Task The_empty_page_lists_the_hospitals_a_patient_can_connect_and_river_finds_Riverside_first()
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var riverside = await Flow.SourceIdAsync("riverside");
         var session = await Flow.CreateSessionAsync(NewPatientId("browseempty"));
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
@@ -88,7 +88,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
     [Fact]
     public async Task Patient_who_denies_lands_on_return_url_with_access_denied()
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var patient = NewPatientId("browserdeny");
         var session = await Flow.CreateSessionAsync(patient, await Flow.SourceIdAsync("riverside"));
 

@@ -57,9 +57,9 @@ public sealed class DirectoryTests(ClusterFixture f)
     [Fact]
     public async Task A_forged_cursor_is_refused()
     {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Directory.Search(Query(cursor: "bm90LWFuLWlk")));
-        // ParamName does not survive the trip out of the grain; the message names the parameter.
-        Assert.Contains("cursor", e.Message);
+        var e = await Assert.ThrowsAsync<PatientConnect.Common.InvalidFieldException>(() => Directory.Search(Query(cursor: "bm90LWFuLWlk")));
+        // The field travels as a member of the typed refusal, not inside the message text.
+        Assert.Equal("cursor", e.Field);
     }
 
     [Fact]

@@ -113,49 +113,6 @@ public sealed class SmartScopesTests
 }
 
 /// <summary>State classes are stored as JSON by the silo; each must survive System.Text.Json as it is.</summary>
-public sealed class StateSerializationTests
-{
-    private static T RoundTrip<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value))!;
-
-    [Fact]
-    public void Session_state_round_trips()
-    {
-        var s = new PatientSessionState
-        {
-            TenantId = "t", PatientId = "p", ReturnUrl = "https://a", SourceId = "src_x", RecommendedSourceIds = ["src_y"],
-            MetadataJson = """{"a":1}""", CreatedAt = DateTimeOffset.UnixEpoch, ExpiresAt = DateTimeOffset.UnixEpoch.AddHours(1),
-            Status = SessionStatus.Complete, ConnectionStatus = ConnectionStatus.Active, ConnectionId = "conn_x",
-            Transaction = new OAuthTransactionState { StateNonce = "n", CodeVerifier = "v", RequestedScopes = ["openid"], Used = true },
-        };
-        var back = RoundTrip(s);
-        Assert.Equal(s.ExpiresAt, back.ExpiresAt);
-        Assert.Equal(SessionStatus.Complete, back.Status);
-        Assert.Equal(ConnectionStatus.Active, back.ConnectionStatus);
-        Assert.True(back.Transaction!.Used);
-        Assert.Equal(["openid"], back.Transaction.RequestedScopes);
-        Assert.Equal(["src_y"], back.RecommendedSourceIds);
-    }
-
-    [Fact]
-    public void Patient_connection_key_and_idempotency_states_round_trip()
-    {
-        var patient = RoundTrip(new PatientState
-        {
-            Sessions = [new PatientSessionEntry { Id = "ps_1", Status = SessionStatus.Expired }],
-            ConnectionsBySource = new() { ["src_a"] = "conn_a" },
-        });
-        Assert.Equal(SessionStatus.Expired, patient.Sessions[0].Status);
-        Assert.Equal("conn_a", patient.ConnectionsBySource["src_a"]);
-
-        var connection = RoundTrip(new ConnectionState { TenantId = "t", Scopes = ["a"], AccessTokenProtected = "x", Status = ConnectionStatus.Failed });
-        Assert.Equal(ConnectionStatus.Failed, connection.Status);
-        Assert.Equal("x", connection.AccessTokenProtected);
-
-        Assert.Equal("t", RoundTrip(new ApiKeyState { TenantId = "t" }).TenantId);
-        Assert.True(RoundTrip(new IdempotencyState { Completed = true, StatusCode = 201 }).Completed);
-    }
-}
-
 public sealed class DiscoveryTests(ClusterFixture f)
 {
     [Fact]

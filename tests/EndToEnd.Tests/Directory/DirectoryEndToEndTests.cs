@@ -94,7 +94,7 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
     [Fact]
     public async Task Typing_in_the_hosted_search_box_shows_matches_without_submitting()
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var riverside = await Flow.SourceIdAsync("riverside");
         var session = await Flow.CreateSessionAsync(NewPatientId("typing"));
 

@@ -53,7 +53,7 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
     [InlineData("es-MX")]
     public async Task Every_patient_page_has_no_serious_accessibility_violation_on_phone_and_desktop(string locale)
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var lang = locale[..2];
         var riverside = await Flow.SourceIdAsync("riverside");
         var unregistered = (await Json.GetAsync(ApiA, "v1/sources?q=Unregistered%20Clinic"))["data"]![0]!.Str("id")!;
@@ -144,7 +144,7 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
     [Fact]
     public async Task A_keyboard_alone_searches_and_chooses_a_hospital()
     {
-        if (!File.Exists(BrowserFixture.ChromiumPath)) Assert.Skip("Chromium is not installed (test.sh installs it)");
+        RequiredTool.Chromium();
         var riverside = await Flow.SourceIdAsync("riverside");
         var session = await Flow.CreateSessionAsync(NewPatientId("keys"));
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
