@@ -26,4 +26,11 @@ public static class WebhookEventTypes
         SessionCompleted, SessionExpired, ConnectionActive, ConnectionFailed, ConnectionRefreshFailed, ConnectionDisconnected, ConnectionExpiring,
         SyncCompleted, SyncFailed, ConnectionRefreshed, SyncStarted,
     ];
+
+    /// <summary>The types a webhook endpoint can receive (its event_types filter accepts these).</summary>
+    public static readonly IReadOnlyList<string> Deliverable =
+    [
+        SessionCompleted, SessionExpired, ConnectionActive, ConnectionFailed, ConnectionRefreshFailed, ConnectionDisconnected, ConnectionExpiring,
+        SyncCompleted, SyncFailed,
+    ];
 }
