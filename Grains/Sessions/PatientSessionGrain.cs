@@ -659,4 +659,15 @@ public sealed partial class PatientSessionGrain(
     // RFC 6749 error codes are short ASCII tokens; anything else from the query string is not echoed.
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex ErrorCodePattern();
+
+    /// <summary>Right to delete: no reminder, no state, no event (the patient's erasure job deletes the rest).</summary>
+    public async Task<bool> Erase(string tenantId)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return false;
+        await StopReminder();
+        await state.ClearStateAsync();
+        state.State = new PatientSessionState();
+        DeactivateOnIdle();
+        return true;
+    }
 }
