@@ -237,7 +237,7 @@ public sealed partial class PatientSessionGrain(
                 : Refuse("ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
         }
 
-        var scopes = SmartScopes.Choose(config);
+        var scopes = SmartScopes.Choose(config, (ServiceProvider.GetService(typeof(Sync.CompartmentTypeSelector)) as Sync.CompartmentTypeSelector)?.ExtraTypes(source.View.Vendor));
         var pkce = PkcePair.New();
         var oauthState = OAuthState.New(Id);
         var redirectUri = options.Value.RedirectUri;
