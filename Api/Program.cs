@@ -15,6 +15,7 @@ using PatientConnect.Api.Records;
 using PatientConnect.Api.Sessions;
 using PatientConnect.Api.Sources;
 using PatientConnect.Api.Webhooks;
+using PatientConnect.Api.Erasure;
 using PatientConnect.ServiceDefaults;
 using Scalar.AspNetCore;
 
@@ -90,6 +91,7 @@ app.MapMetricsEndpoint();
 app.MapConnectApi();
 
 var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);
+v1.AddEndpointFilter<PatientExistsFilter>();
 v1.MapSessionsApi();
 v1.MapPatientsApi();
 v1.MapConnectionsApi();
@@ -98,6 +100,7 @@ v1.MapRecordsApi();
 v1.MapFhirApi();
 v1.MapEventsApi();
 v1.MapWebhooksApi();
+v1.MapErasureApi();
 
 app.Run();
 

@@ -13,6 +13,7 @@ public static class Ids
     public const string SourcePrefix = "src_";
     public const string WebhookEndpointPrefix = "whe_";
     public const string EventPrefix = "evt_";
+    public const string ErasurePrefix = "del_";
 
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -20,6 +21,7 @@ public static class Ids
     public static string NewConnectionId() => ConnectionPrefix + RandomToken(20);
     public static string NewWebhookEndpointId() => WebhookEndpointPrefix + RandomToken(20);
     public static string NewEventId() => EventPrefix + RandomToken(20);
+    public static string NewErasureId() => ErasurePrefix + RandomToken(20);
 
     /// <summary>Deterministic source id: the same FHIR base URL always gets the same id on every silo.</summary>
     public static string SourceIdFor(string fhirBaseUrl) =>

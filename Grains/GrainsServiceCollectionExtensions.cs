@@ -35,6 +35,7 @@ public static class GrainsServiceCollectionExtensions
         // Every outbound HttpClient connects through the guard (see ConfigurePrimaryHttpMessageHandler below and in Sync and Webhooks).
         services.TryAddSingleton(sp => new OutboundGuard(sp.GetRequiredService<IOptions<OutboundOptions>>()));
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
+        Sync.CompartmentTypeServiceCollectionExtensions.AddPatientConnectCompartmentTypes(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
         services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RefreshOptions>, RefreshOptionsValidator>());

@@ -43,8 +43,10 @@ public static class FhirResponses
     public static IResult NotSupported(string parameter, string diagnostics, int status = StatusCodes.Status400BadRequest) =>
         Resource(Outcome(OperationOutcome.IssueType.NotSupported, $"{parameter}: {diagnostics}", parameter), status);
 
-    private sealed class FhirBytes(ReadOnlyMemory<byte> body, int status) : IResult
+    private sealed class FhirBytes(ReadOnlyMemory<byte> body, int status) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => status;
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.StatusCode = status;

@@ -22,4 +22,20 @@ public static class OpenApiExamples
             return Task.CompletedTask;
         });
     }
+
+    /// <summary>An example request body (application/json) for a route that reads its body itself.</summary>
+    public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string exampleJson)
+    {
+        var example = JsonNode.Parse(exampleJson);
+        return builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody is OpenApiRequestBody body)
+            {
+                body.Content ??= new Dictionary<string, OpenApiMediaType>();
+                if (!body.Content.TryGetValue("application/json", out var media)) body.Content["application/json"] = media = new OpenApiMediaType();
+                media.Example = example?.DeepClone();
+            }
+            return Task.CompletedTask;
+        });
+    }
 }

@@ -39,4 +39,10 @@ public interface IConnectionGrain : IGrainWithStringKey
 
     /// <summary>Progress from the sync grain, shown in the connection's sync object (and its events).</summary>
     [Alias("ReportSync"), AlwaysInterleave] Task ReportSync(SyncView sync);
+
+    /// <summary>
+    /// Right to delete (the patient's erasure job): revokes at the source, stops reminders and the sync,
+    /// and deletes this grain's state without an event. Records are the job's to delete.
+    /// </summary>
+    [Alias("Erase")] Task<PatientConnect.Erasure.ConnectionErasure> Erase(string tenantId);
 }

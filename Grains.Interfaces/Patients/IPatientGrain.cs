@@ -22,4 +22,13 @@ public interface IPatientGrain : IGrainWithStringKey
 
     /// <summary>A session of this patient changed status (kept here so lists can filter without fan-out).</summary>
     [Alias("SessionChanged"), Retryable] Task SessionChanged(string sessionId, SessionStatus status);
+
+    /// <summary>A patient exists from its first session (CONTRACT.md); the patient routes answer 404 otherwise.</summary>
+    [ReadOnly, Alias("Exists"), Retryable] Task<bool> Exists();
+
+    /// <summary>Right to delete: the ids of everything this patient has (sessions, connections).</summary>
+    [ReadOnly, Alias("ErasureTargets"), Retryable] Task<PatientConnect.Erasure.PatientFootprint> ErasureTargets();
+
+    /// <summary>Right to delete: forgets the patient (its session index and connections by source).</summary>
+    [Alias("Erase"), Retryable] Task Erase();
 }

@@ -23,4 +23,7 @@ public interface IPatientSessionGrain : IGrainWithStringKey
 
     /// <summary>Finishes the OAuth transaction; the state must be this session's and unused.</summary>
     [Alias("CompleteCallback"), Retryable, ResponseTimeout("00:00:05")] Task<CallbackOutcome> CompleteCallback(OAuthCallback callback);
+
+    /// <summary>Right to delete: stops the expiry reminder and deletes this grain's state without an event; false when not this tenant's.</summary>
+    [Alias("Erase")] Task<bool> Erase(string tenantId);
 }

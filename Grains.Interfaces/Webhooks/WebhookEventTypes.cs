@@ -13,6 +13,8 @@ public static class WebhookEventTypes
     public const string ConnectionExpiring = "connection.expiring";
     public const string SyncCompleted = "records.sync.completed";
     public const string SyncFailed = "records.sync.failed";
+    /// <summary>A patient's erasure completed; data is the job object (no patient id), aggregate the del_ job id.</summary>
+    public const string PatientDeleted = "patient.deleted";
 
     // In the patient history only (GET /v1/patients/{id}/events), never sent to webhook endpoints.
     public const string ConnectionRefreshed = "connection.refreshed";
@@ -25,5 +27,12 @@ public static class WebhookEventTypes
     [
         SessionCompleted, SessionExpired, ConnectionActive, ConnectionFailed, ConnectionRefreshFailed, ConnectionDisconnected, ConnectionExpiring,
         SyncCompleted, SyncFailed, ConnectionRefreshed, SyncStarted,
+    ];
+
+    /// <summary>The types a webhook endpoint can receive (its event_types filter accepts these).</summary>
+    public static readonly IReadOnlyList<string> Deliverable =
+    [
+        SessionCompleted, SessionExpired, ConnectionActive, ConnectionFailed, ConnectionRefreshFailed, ConnectionDisconnected, ConnectionExpiring,
+        SyncCompleted, SyncFailed, PatientDeleted,
     ];
 }

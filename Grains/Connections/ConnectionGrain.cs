@@ -695,4 +695,32 @@ public sealed class ConnectionGrain(
             s.UpdatedAt,
             s.AuthorizationExpiresAt);
     }
+
+    /// <summary>
+    /// Right to delete: revoke at the source (a failure is reported, not fatal: the tokens are deleted
+    /// either way), stop the reminders and the sync, and delete the state. No connection.disconnected is
+    /// stored: the patient's events are being erased, and the job's own event says what happened.
+    /// </summary>
+    public async Task<PatientConnect.Erasure.ConnectionErasure> Erase(string tenantId)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return new PatientConnect.Erasure.ConnectionErasure(false, false, null);
+        var hadTokens = S.AccessTokenProtected is not null || S.RefreshTokenProtected is not null;
+        var revocationError = await Revoke();
+        await StopReminder();
+        // Cancel waits for a running sync to stop, so no page is stored after the job deletes the records.
+        await GrainFactory.GetGrain<ISyncGrain>(Id).Cancel();
+        await _gate.WaitAsync();
+        try
+        {
+            await state.ClearStateAsync();
+            state.State = new ConnectionState();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        logger.LogInformation("Connection {ConnectionId} erased{Revocation}", Id, revocationError is null ? "" : " (revocation failed)");
+        DeactivateOnIdle();
+        return new PatientConnect.Erasure.ConnectionErasure(true, hadTokens && revocationError is null, revocationError);
+    }
 }

@@ -189,4 +189,17 @@ public sealed class PatientGrain(
     }
 
     private static CreateSessionResult Invalid(string field, string error) => new(null, field, error);
+
+    public Task<bool> Exists() => Task.FromResult(state.State.Sessions.Count > 0);
+
+    public Task<PatientConnect.Erasure.PatientFootprint> ErasureTargets() => Task.FromResult(new PatientConnect.Erasure.PatientFootprint(
+        state.State.Sessions.Select(e => e.Id).ToArray(), state.State.ConnectionsBySource.Values.Distinct(StringComparer.Ordinal).ToArray()));
+
+    /// <summary>Right to delete: the index goes with the patient (its row is swept by the erasure job too).</summary>
+    public async Task Erase()
+    {
+        await state.ClearStateAsync();
+        state.State = new PatientState();
+        DeactivateOnIdle();
+    }
 }

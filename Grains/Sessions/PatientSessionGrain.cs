@@ -237,7 +237,7 @@ public sealed partial class PatientSessionGrain(
                 : Refuse(ConnectRefusal.EhrUnavailable, "ehr_unavailable", $"{source.View.Name} is not reachable right now. Please try again in a few minutes. ({e.Description})");
         }
 
-        var scopes = SmartScopes.Choose(config);
+        var scopes = SmartScopes.Choose(config, (ServiceProvider.GetService(typeof(Sync.CompartmentTypeSelector)) as Sync.CompartmentTypeSelector)?.ExtraTypes(source.View.Vendor));
         var pkce = PkcePair.New();
         var oauthState = OAuthState.New(Id);
         var redirectUri = options.Value.RedirectUri;
@@ -660,4 +660,15 @@ public sealed partial class PatientSessionGrain(
     // RFC 6749 error codes are short ASCII tokens; anything else from the query string is not echoed.
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex ErrorCodePattern();
+
+    /// <summary>Right to delete: no reminder, no state, no event (the patient's erasure job deletes the rest).</summary>
+    public async Task<bool> Erase(string tenantId)
+    {
+        if (!S.Exists || S.TenantId != tenantId) return false;
+        await StopReminder();
+        await state.ClearStateAsync();
+        state.State = new PatientSessionState();
+        DeactivateOnIdle();
+        return true;
+    }
 }

@@ -14,7 +14,12 @@ public static class SmartScopes
     /// <summary>Launch context, identity and a refresh token: asked for on every connection.</summary>
     public static readonly IReadOnlyList<string> BaseScopes = ["launch/patient", "openid", "fhirUser", "offline_access"];
 
-    public static IReadOnlyList<string> Choose(SmartConfiguration config)
+    /// <summary>
+    /// The scopes to ask for: <see cref="ResourceTypes"/> as the server allows, plus each of
+    /// <paramref name="extraTypes"/> (the rest of the patient compartment the operator allows) that the
+    /// server lists by name in scopes_supported; a server that lists no scopes gets no extra ones.
+    /// </summary>
+    public static IReadOnlyList<string> Choose(SmartConfiguration config, IEnumerable<string>? extraTypes = null)
     {
         var v2 = config.Capabilities.Contains("permission-v2", StringComparer.Ordinal);
         var supported = config.ScopesSupported is { Count: > 0 } list ? new HashSet<string>(list, StringComparer.Ordinal) : null;
@@ -34,6 +39,14 @@ public static class SmartScopes
             if (supported.Contains(v2Scope) || (v2 && HasWildcard(supported, "rs"))) chosen.Add(v2Scope);
             else if (supported.Contains(v1Scope) || HasWildcard(supported, "read")) chosen.Add(v1Scope);
             else if (HasWildcard(supported, "rs")) chosen.Add(v2Scope);
+        }
+
+        foreach (var type in extraTypes ?? [])
+        {
+            if (supported is null || ResourceTypes.Contains(type, StringComparer.Ordinal)) continue;
+            if (v2 && supported.Contains($"patient/{type}.rs")) chosen.Add($"patient/{type}.rs");
+            else if (supported.Contains($"patient/{type}.read")) chosen.Add($"patient/{type}.read");
+            else if (supported.Contains($"patient/{type}.rs")) chosen.Add($"patient/{type}.rs");
         }
 
         foreach (var scope in BaseScopes)

@@ -31,7 +31,8 @@ public sealed partial class SyncGrain
             steps.Add(new SyncStep { Kind = SyncStepKind.Read, ResourceType = "Patient", Url = $"Patient/{patient}" });
         }
 
-        foreach (var type in SearchTypes)
+        // US Core, then the rest of the patient compartment the source declares and the operator allows (CompartmentTypes.cs).
+        foreach (var type in SearchTypes.Concat(ExtraSearchTypes(lease, capabilities, scopes)))
         {
             // A type the source does not serve, or the patient did not grant, is simply not part of this source's chart.
             if (!capabilities.CanSearch(type) || !scopes.CanSearch(type)) continue;

@@ -47,12 +47,20 @@ public static class EventJson
         return e;
     }
 
+    /// <summary>
+    /// patient.deleted: the erasure job object as data, and no patient id in any column (the patient's
+    /// rows are gone; the app correlates by the job id). The id is the job's, chosen up front, so a
+    /// repeated append after a crash stores the event once.
+    /// </summary>
+    public static PendingEvent ForErasure(string eventId, string tenantId, PatientConnect.Erasure.ErasureJobView view, DateTimeOffset now) =>
+        Create(WebhookEventTypes.PatientDeleted, tenantId, view.Id, now, PatientConnect.Erasure.ErasureJobJson.From(view), eventId);
+
     /// <summary>An enum value as the API writes it (snake_case).</summary>
     public static string Wire<T>(T value) where T : struct, Enum => JsonSerializer.Serialize(value, Options).Trim('"');
 
-    private static PendingEvent Create<T>(string type, string tenantId, string aggregateId, DateTimeOffset now, T data)
+    private static PendingEvent Create<T>(string type, string tenantId, string aggregateId, DateTimeOffset now, T data, string? eventId = null)
     {
-        var id = Ids.NewEventId();
+        var id = eventId ?? Ids.NewEventId();
         var body = new EventBody<T>(id, type, now.UtcDateTime, data);
         return new PendingEvent
         {

@@ -95,7 +95,8 @@ public sealed class WebhookDispatcher(
                 INSERT INTO pc_webhook_deliveries (outbox_id, endpoint_id, tenant_id, event_id, event_type, aggregate_id, created_at)
                 SELECT b.id, e.id, b.tenant_id, b.event_id, b.event_type, b.aggregate_id, b.created_at
                 FROM batch b
-                JOIN pc_webhook_endpoints e ON e.tenant_id = b.tenant_id AND e.deleted_at IS NULL
+                JOIN pc_webhook_endpoints e ON e.tenant_id = b.tenant_id AND e.deleted_at IS NULL AND e.enabled
+                    AND (e.event_types IS NULL OR b.event_type = ANY(e.event_types))
                 ORDER BY b.id
                 ON CONFLICT (endpoint_id, event_id) DO NOTHING
             )
@@ -106,7 +107,9 @@ public sealed class WebhookDispatcher(
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private sealed record Claim(long Id, string EndpointId, string EventId, int Attempts, DateTimeOffset CreatedAt, string Payload, string Url, string SecretProtected);
+    /// <summary>One claimed delivery; <see cref="WindowFrom"/> is when its retry window started (the event, or its replay).</summary>
+    private sealed record Claim(long Id, string EndpointId, string EventId, int Attempts, DateTimeOffset WindowFrom, string Payload, string Url,
+        string SecretProtected, string? PreviousSecretProtected);
 
     private async Task<int> ClaimAndSendAsync(CancellationToken cancellationToken)
     {
@@ -130,11 +133,13 @@ public sealed class WebhookDispatcher(
                     WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
                       AND NOT (endpoint_id = ANY(@busy))
                 )
-                SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, o.payload::text, e.url, e.secret_protected
+                SELECT d.id, d.endpoint_id, d.event_id, d.attempts, coalesce(d.replayed_at, d.created_at), o.payload::text, e.url, e.secret_protected,
+                       CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_protected END
                 FROM pc_webhook_deliveries d
                 JOIN due ON due.id = d.id AND due.rn <= @perEndpoint
                 JOIN pc_webhook_outbox o ON o.id = d.outbox_id
-                JOIN pc_webhook_endpoints e ON e.id = d.endpoint_id
+                -- A disabled endpoint's deliveries wait (still pending) until it is enabled again.
+                JOIN pc_webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
                 ORDER BY d.next_attempt_at, d.id
                 LIMIT @limit
                 FOR UPDATE OF d SKIP LOCKED
@@ -147,7 +152,8 @@ public sealed class WebhookDispatcher(
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     claims.Add(new Claim(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
-                        reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6), reader.GetString(7)));
+                        reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6), reader.GetString(7),
+                        reader.IsDBNull(8) ? null : reader.GetString(8)));
                 }
             }
             if (claims.Count == 0) return 0;
@@ -207,16 +213,14 @@ public sealed class WebhookDispatcher(
         var watch = Stopwatch.StartNew();
         try
         {
-            var secret = protector.Unprotect(claim.SecretProtected, WebhookEndpointsGrain.SecretContext(claim.EndpointId));
             var timestamp = DateTimeOffset.UtcNow;
-            var webhook = new StandardWebhook(secret);
             using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url)
             {
                 Content = new StringContent(claim.Payload, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
             };
             request.Headers.TryAddWithoutValidation("webhook-id", claim.EventId);
             request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.TryAddWithoutValidation("webhook-signature", webhook.Sign(claim.EventId, timestamp, claim.Payload));
+            request.Headers.TryAddWithoutValidation("webhook-signature", Signature(claim, timestamp));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(O.HttpTimeout);
             using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
@@ -237,6 +241,20 @@ public sealed class WebhookDispatcher(
         }
     }
 
+    /// <summary>
+    /// Standard Webhooks signature header: <c>v1,&lt;base64&gt;</c> with the current secret and, during a
+    /// rotation's overlap, a second space-separated entry with the previous one, so a receiver holding
+    /// either secret verifies. Each entry is signed by its own key (the library signs with one key).
+    /// </summary>
+    private string Signature(Claim claim, DateTimeOffset timestamp)
+    {
+        var context = WebhookEndpointsGrain.SecretContext(claim.EndpointId);
+        var current = new StandardWebhook(protector.Unprotect(claim.SecretProtected, context)).Sign(claim.EventId, timestamp, claim.Payload);
+        if (claim.PreviousSecretProtected is null) return current;
+        var previous = new StandardWebhook(protector.Unprotect(claim.PreviousSecretProtected, context)).Sign(claim.EventId, timestamp, claim.Payload);
+        return current + " " + previous;
+    }
+
     private async Task RecordAsync(Claim claim, int? status, string? error, int elapsedMs)
     {
         var delivered = error is null;
@@ -251,7 +269,7 @@ public sealed class WebhookDispatcher(
                 last_error = @error,
                 locked_until = NULL,
                 delivered_at = CASE WHEN @delivered THEN now() END,
-                failed_at = CASE WHEN NOT @delivered AND now() + @delay > created_at + @window THEN now() END,
+                failed_at = CASE WHEN NOT @delivered AND now() + @delay > coalesce(replayed_at, created_at) + @window THEN now() END,
                 next_attempt_at = CASE WHEN @delivered THEN next_attempt_at ELSE now() + @delay END
             WHERE id = @id
             """);
@@ -272,7 +290,7 @@ public sealed class WebhookDispatcher(
         await batch.ExecuteNonQueryAsync();
         // The same rule as failed_at above, on this clock: the retry would land past the window.
         PatientConnectMetrics.WebhookAttempt(delivered ? "delivered"
-            : DateTimeOffset.UtcNow + delay > claim.CreatedAt + O.RetryWindow ? "failed" : "retry");
+            : DateTimeOffset.UtcNow + delay > claim.WindowFrom + O.RetryWindow ? "failed" : "retry");
         if (!delivered)
         {
             logger.LogInformation("Webhook {EventId} to endpoint {EndpointId}: attempt {Attempt} failed ({Error}); next in {Delay}",

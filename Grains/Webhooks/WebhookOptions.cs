@@ -27,4 +27,7 @@ public sealed class WebhookOptions
 
     /// <summary>A claimed delivery is this silo's for this long; a crashed silo's claims lapse after it.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the replaced secret keeps signing after a rotation when the request names no overlap.</summary>
+    public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
 }

@@ -16,5 +16,7 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         .AtLeast(nameof(o.MaxInFlight), o.MaxInFlight, 1)
         // A lease shorter than a send would let a second silo send the same delivery while the first still waits.
         .Check(o.Lease > o.HttpTimeout, nameof(o.Lease), $"must be longer than {WebhookOptions.SectionName}:HttpTimeout ({o.HttpTimeout})", o.Lease)
+        .Check(o.SecretRotationOverlap >= TimeSpan.Zero && o.SecretRotationOverlap <= PatientConnect.Webhooks.IWebhookEndpointsGrain.MaxSecretOverlap,
+            nameof(o.SecretRotationOverlap), "must be 0 to 7 days", o.SecretRotationOverlap)
         .Result;
 }

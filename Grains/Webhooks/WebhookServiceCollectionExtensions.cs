@@ -29,6 +29,8 @@ public static class WebhookServiceCollectionExtensions
         services.TryAddSingleton(_ => new WebhookDatabase(NpgsqlDataSource.Create(postgres)));
         services.TryAddSingleton<IEventOutbox, PostgresEventOutbox>();
         services.TryAddSingleton<IPatientHistory, PostgresPatientHistory>();
+        // The right-to-delete job's table work (the in-process cluster has no tables to erase).
+        services.TryAddSingleton<Erasure.ErasureStore>();
         return services;
     }
 

@@ -97,6 +97,14 @@ public sealed class AuthStore(TimeProvider time)
         }
     }
 
+    /// <summary>Live (unexpired) access tokens and refresh tokens of a hospital: what a revocation leaves is visible to tests.</summary>
+    public (int AccessTokens, int RefreshTokens) LiveTokens(string hospitalId)
+    {
+        var now = Now;
+        return (_accessTokens.Values.Count(a => a.Grant.HospitalId == hospitalId && a.Grant.ExpiresAt > now),
+            _refreshTokens.Values.Count(r => r.Authorization.HospitalId == hospitalId && (r.ExpiresAt is null || r.ExpiresAt > now)));
+    }
+
     /// <summary>Records a client assertion's jti until it expires; false when it was seen before.</summary>
     public bool TryUseAssertionId(string clientId, string jti, DateTimeOffset expiresAt)
     {

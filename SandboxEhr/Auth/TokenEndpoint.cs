@@ -137,6 +137,8 @@ public sealed class TokenEndpoint(HospitalRegistry hospitals, ClientAuthenticato
         if (token.Length == 0)
             return OAuthError.InvalidRequest("token is required").ToResult(context.Response);
         hospital.CountRevocationRequest();
+        if (hospital.Settings.RevocationLatencyMs > 0)
+            await Task.Delay(hospital.Settings.RevocationLatencyMs, context.RequestAborted);
         // RFC 7009 2.2: 200 whether or not the token was known.
         store.Revoke(hospital.Info.Id, client!.Id, token);
         return Results.Ok();

@@ -7,7 +7,7 @@ namespace SandboxEhr.Data;
 
 /// <summary>One generated patient: demographics, standing problems, then a history of visits, each
 /// visit bringing its vitals, labs, diagnoses, orders, notes (and claims at a payer).</summary>
-internal sealed class PatientBuilder(DataGenerator hospital, int index, int encounterCount, Random rng)
+internal sealed partial class PatientBuilder(DataGenerator hospital, int index, int encounterCount, Random rng)
 {
     private readonly List<Resource> _out = [];
     private readonly List<Condition> _problems = [];
@@ -62,6 +62,7 @@ internal sealed class PatientBuilder(DataGenerator hospital, int index, int enco
         {
             "epic" => "e" + Alphanumeric(23),
             "cerner" => Digits(rng, 8),
+            "community" => "c" + Digits(rng, 10),
             _ => "mbr-" + Digits(rng, 9),
         };
         _patientRef = new ResourceReference($"Patient/{_patientId}", $"{given} {family}");
@@ -253,6 +254,9 @@ internal sealed class PatientBuilder(DataGenerator hospital, int index, int enco
             CreateNote(context, emergency ? Terminology.NoteTypes[2] : Pick(rng, Terminology.NoteTypes[..2]));
         if (IsPayer)
             CreateClaim(context);
+        // Only the community profile serves these: the other hospitals' generated data stays as it was.
+        if (Serves("ServiceRequest"))
+            CreateCommunityExtras(context);
     }
 
     private sealed record Visit(Encounter Encounter, DateTimeOffset Start, DateTimeOffset End, Practitioner Practitioner);

@@ -50,6 +50,10 @@ public static class ResourceIndexer
             Device r => r.Patient,
             Coverage r => r.Beneficiary,
             ExplanationOfBenefit r => r.Patient,
+            Claim r => r.Patient,
+            ImagingStudy r => r.Subject,
+            MedicationDispense r => r.Subject,
+            ServiceRequest r => r.Subject,
             _ => null,
         };
         return reference is null ? null : IdOf(reference, "Patient");

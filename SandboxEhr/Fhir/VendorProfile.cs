@@ -50,11 +50,26 @@ public sealed record VendorProfile(
         new HashSet<string> { "Medication", "Practitioner", "Organization" },
         StrictSearchParameters: false, ObservationRequiresCategory: false, DefaultPageSize: 20, MaxPageSize: 100);
 
+    // Before Community, which reads it (static fields initialise in order).
+    /// <summary>The patient-compartment types only the community profile serves.</summary>
+    public static readonly IReadOnlyList<string> CommunityExtraTypes = ["Claim", "ImagingStudy", "MedicationDispense", "ServiceRequest"];
+
+    /// <summary>
+    /// A community hospital whose server offers more of the patient compartment than US Core: orders,
+    /// imaging studies, pharmacy dispenses and its own claims (what a sync limited to US Core misses).
+    /// </summary>
+    public static readonly VendorProfile Community = new(
+        "community",
+        ClinicalTypes.Concat(CommunityExtraTypes).ToHashSet(),
+        ReferencedTypes.ToHashSet(),
+        StrictSearchParameters: false, ObservationRequiresCategory: false, DefaultPageSize: 50, MaxPageSize: 200);
+
     public static VendorProfile For(string name) => name switch
     {
         "epic" => Epic,
         "cerner" => Cerner,
         "payer" => Payer,
+        "community" => Community,
         _ => throw new ArgumentException($"Unknown vendor profile '{name}'.", nameof(name)),
     };
 }

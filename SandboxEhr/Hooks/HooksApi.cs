@@ -36,6 +36,14 @@ public static class HooksApi
                     fhir_requests = h.FhirRequests,
                     fhir_requests_by_second = h.FhirRequestsBySecond(),
                 }));
+        // Live tokens of the hospital: after a revocation (RFC 7009) the revoked authorization's are gone.
+        hospital.MapGet("/tokens", (string hospitalId, HospitalRegistry hospitals, SandboxEhr.Auth.AuthStore store) =>
+        {
+            if (hospitals.Find(hospitalId) is null)
+                return Results.NotFound();
+            var (access, refresh) = store.LiveTokens(hospitalId);
+            return Results.Json(new { access_tokens = access, refresh_tokens = refresh });
+        });
         hospital.MapDelete("/settings", (string hospitalId, HospitalRegistry hospitals) =>
         {
             if (hospitals.Find(hospitalId) is not { } h)

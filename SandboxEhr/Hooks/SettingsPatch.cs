@@ -53,6 +53,10 @@ public static class SettingsPatch
                     if (Int(value, 0, 60_000) is { } latency) next = next with { LatencyMs = latency };
                     else Fail("an integer from 0 to 60000");
                     break;
+                case "revocation_latency_ms":
+                    if (Int(value, 0, 60_000) is { } revocationLatency) next = next with { RevocationLatencyMs = revocationLatency };
+                    else Fail("an integer from 0 to 60000");
+                    break;
                 case "page_size":
                     if (value.ValueKind == JsonValueKind.Null) next = next with { PageSize = null };
                     else if (Int(value, 1, 1000) is { } size) next = next with { PageSize = size };

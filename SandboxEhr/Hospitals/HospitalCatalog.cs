@@ -10,6 +10,7 @@ public static class HospitalCatalog
         new("riverside", "Riverside General Hospital", "epic", "Madison", "WI", "53703"),
         new("lakeside", "Lakeside Medical Center", "cerner", "Kansas City", "MO", "64108"),
         new("summit", "Summit Health Plan", "payer", "Hartford", "CT", "06103"),
+        new("northgate", "Northgate Community Hospital", "community", "Duluth", "MN", "55802"),
     ];
 
     /// <summary>Cerner-like servers hand out 570-second access tokens; the others an hour.</summary>

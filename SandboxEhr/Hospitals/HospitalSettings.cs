@@ -19,6 +19,8 @@ public sealed record HospitalSettings
     /// <summary>Fraction 0..1 of FHIR requests answered 5xx.</summary>
     public double ErrorRate { get; init; }
     public int LatencyMs { get; init; }
+    /// <summary>Delay before the revocation endpoint answers (a slow source: a right-to-delete job spans a silo restart).</summary>
+    public int RevocationLatencyMs { get; init; }
     /// <summary>Default and maximum page size of searches; null is the profile's own.</summary>
     public int? PageSize { get; init; }
     /// <summary>How long an authorization code can be redeemed (the spec's ten minutes at most; 60 s here).</summary>

@@ -70,7 +70,8 @@ public sealed class IdempotencyTests(ServiceProcesses services) : EndToEndTest(s
         var corrected = new { patient_id = patient, return_url = Flow.ReturnUrl };
         using var reused = await Flow.PostSessionAsync(corrected, key);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
-        Assert.Empty((await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions"))["data"]!.AsArray());
+        // Nothing was created: the patient does not exist (it has no session).
+        using (var none = await ApiA.GetAsync($"v1/patients/{patient}/patient-sessions", Cancel)) Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
         using var fresh = await Flow.PostSessionAsync(corrected, Guid.NewGuid().ToString());
         await Json.ReadAsync(fresh, HttpStatusCode.Created);
         Assert.Single((await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions"))["data"]!.AsArray());

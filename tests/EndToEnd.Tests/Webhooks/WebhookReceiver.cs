@@ -33,6 +33,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>While true every request is answered 503 (an endpoint that is down).</summary>
     public bool Down { get; set; }
 
+    /// <summary>
+    /// Secrets each accepted event is also checked against, one by one, the way a receiver in the middle
+    /// of a rotation checks: the webhook-signature header split into its space-separated entries, each
+    /// verified on its own (the StandardWebhooks library does not check the last of several entries).
+    /// An accepted event's <c>_verified_by</c> lists the indexes of the secrets that verify it.
+    /// </summary>
+    public IReadOnlyList<string> CheckSecrets { get; set; } = [];
+
     public void FailNext(int count) => Interlocked.Exchange(ref _failNext, count);
 
     public IReadOnlyList<JsonObject> Accepted => _accepted.ToArray();
@@ -61,19 +69,46 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var body = await reader.ReadToEndAsync();
         if (Down) return Results.StatusCode(503);
         if (Interlocked.Decrement(ref _failNext) >= 0) return Results.StatusCode(500);
-        try
+        var verifiedBy = new JsonArray();
+        for (var i = 0; i < CheckSecrets.Count; i++)
         {
-            new StandardWebhook(Secret ?? throw new InvalidOperationException("no secret")).Verify(body, request.Headers);
+            if (VerifiesWith(CheckSecrets[i], body, request.Headers)) verifiedBy.Add(i);
         }
-        catch (Exception)
+        if (!(Secret is null && CheckSecrets.Count > 0 ? verifiedBy.Count > 0 : VerifiesWith(Secret ?? throw new InvalidOperationException("no secret"), body, request.Headers)))
         {
             Interlocked.Increment(ref _badSignatures);
             return Results.StatusCode(400);
         }
         var json = JsonNode.Parse(body)!.AsObject();
         json["_webhook_id"] = request.Headers["webhook-id"].ToString();
+        json["_verified_by"] = verifiedBy;
+        json["_signatures"] = request.Headers["webhook-signature"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         _accepted.Enqueue(json);
         return Results.NoContent();
+    }
+
+    /// <summary>True when any one of the header's signature entries verifies with <paramref name="secret"/>.</summary>
+    private static bool VerifiesWith(string secret, string body, IHeaderDictionary headers)
+    {
+        foreach (var entry in headers["webhook-signature"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var single = new HeaderDictionary
+            {
+                ["webhook-id"] = headers["webhook-id"],
+                ["webhook-timestamp"] = headers["webhook-timestamp"],
+                ["webhook-signature"] = entry,
+            };
+            try
+            {
+                new StandardWebhook(secret).Verify(body, single);
+                return true;
+            }
+            catch (Exception)
+            {
+                // Another entry may be this secret's.
+            }
+        }
+        return false;
     }
 
     /// <summary>Polls until <paramref name="done"/> holds or the time is up (then fails with what arrived).</summary>
