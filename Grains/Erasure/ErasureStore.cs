@@ -52,6 +52,12 @@ public sealed class ErasureStore(
             Add(command, tenantId, patientId, sessionIds, connectionIds);
             await command.ExecuteNonQueryAsync();
         }
+        // The connections-by-status projection behind the cluster gauge (Silo/Migrations/0070).
+        await using (var command = new NpgsqlCommand("DELETE FROM pc_connection_status WHERE connection_id = ANY(@connections)", connection, tx))
+        {
+            Add(command, tenantId, patientId, sessionIds, connectionIds);
+            await command.ExecuteNonQueryAsync();
+        }
 
         long events;
         // Data-modifying CTEs all run: attempts, then deliveries, then the events themselves.
