@@ -8,8 +8,11 @@ using PatientConnect.EndToEnd.Tests.Webhooks;
 
 namespace PatientConnect.EndToEnd.Tests.Erasure;
 
-/// <summary>Its own service and sandbox: the tests count a hospital's live tokens and kill the silo.</summary>
+/// <summary>Its own service and sandbox: the tests count a hospital's live tokens.</summary>
 public sealed class ErasureServices : ServiceProcesses;
+
+/// <summary>Another of its own for the test that kills the silo (the others must not meet a restarting cluster).</summary>
+public sealed class ErasureRestartServices : ServiceProcesses;
 
 [CollectionDefinition(Name)]
 public sealed class ErasureCollection : ICollectionFixture<ErasureServices>
@@ -17,10 +20,60 @@ public sealed class ErasureCollection : ICollectionFixture<ErasureServices>
     public const string Name = "erasure-services";
 }
 
+/// <summary>A right-to-delete job whose silo is SIGKILLed midway is resumed by its reminder and completes.</summary>
+public sealed class PatientErasureRestartTests(ErasureRestartServices services) : EndToEndTest(services), IClassFixture<ErasureRestartServices>
+{
+    [Fact]
+    public async Task A_job_whose_silo_is_killed_midway_is_resumed_by_its_reminder_and_completes()
+    {
+        var patient = NewPatientId("resume");
+        var summit = await SyncSupport.SmallestPatientAsync(Services, "summit", 20, 2000);
+        var lakeside = await SyncSupport.SmallestPatientAsync(Services, "lakeside", 20, 2000);
+        var connections = new[]
+        {
+            await SyncSupport.ConnectAsync(Flow, patient, "summit", summit.Id),
+            await SyncSupport.ConnectAsync(Flow, patient, "lakeside", lakeside.Id),
+        };
+        foreach (var id in connections) await SyncSupport.WaitForSyncAsync(ApiA, id);
+        var sessions = await ErasureChecks.AllSessionIdsAsync(ApiA, patient);
+        var records = (await SyncSupport.AllRecordsAsync(ApiA, patient)).Count;
+
+        // Slow sources: each revocation call waits 3 s, so the job is still revoking when its silo dies.
+        foreach (var hospital in new[] { "summit", "lakeside" }) await SyncSupport.SetSandboxAsync(Services, hospital, new { revocation_latency_ms = 3000 });
+        string jobId;
+        try
+        {
+            using var delete = await ApiA.DeleteAsync($"v1/patients/{patient}", Cancel);
+            jobId = (await Json.ReadAsync(delete, HttpStatusCode.Accepted)).Str("id")!;
+            await Task.Delay(TimeSpan.FromSeconds(1.5), Cancel);
+            Assert.Equal("running", (await Json.GetAsync(ApiA, $"v1/patient-deletions/{jobId}")).Str("status"));
+            Services.KillSilo(0);
+        }
+        finally
+        {
+            foreach (var hospital in new[] { "summit", "lakeside" }) await SyncSupport.SetSandboxAsync(Services, hospital, null);
+        }
+        Services.StartSilo(0);
+        await Services.WaitForActiveSilosAsync(1);
+        await Services.WaitForReadyAsync();
+
+        // The reminder ticks a minute after the job started; the resumed run finishes it.
+        var job = await ErasureChecks.WaitForJobAsync(ApiA, jobId, TimeSpan.FromSeconds(180));
+        // A connection erased in the very moment of the kill (its state gone, the job's count not yet written)
+        // is found already gone on resume: one or two, never more; the records are deleted once, after the revocations.
+        Assert.InRange(job["counts"]!["connections"]!.GetValue<int>(), 1, 2);
+        Assert.Equal(records, job["counts"]!["records"]!.GetValue<long>());
+        Assert.Equal((0, 0), await ErasureChecks.SandboxTokensAsync(Services, "summit"));
+        Assert.Equal((0, 0), await ErasureChecks.SandboxTokensAsync(Services, "lakeside"));
+        Assert.Empty(await ErasureChecks.RowsNamingAsync(Services, [patient, .. sessions, .. connections]));
+        using (var response = await ApiA.GetAsync($"v1/patients/{patient}/connections", Cancel)) Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+}
+
 /// <summary>
 /// Right to delete: DELETE /v1/patients/{id} revokes at the source, leaves no row of the patient in any
-/// table, turns every route of the patient into a 404, leaves another patient alone, and survives a silo
-/// killed mid-job.
+/// table, turns every route of the patient into a 404 and leaves another patient alone.
 /// </summary>
 [Collection(ErasureCollection.Name)]
 public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest(services)
@@ -45,15 +98,15 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         foreach (var id in connections) Assert.Equal("completed", (await SyncSupport.WaitForSyncAsync(ApiA, id))["sync"].Str("status"));
         using (var idempotent = await Flow.PostSessionAsync(new { patient_id = patient, return_url = Flow.ReturnUrl }, "erase-" + Guid.NewGuid()))
             await Json.ReadAsync(idempotent, HttpStatusCode.Created);
-        var sessions = await AllSessionIdsAsync(patient);
+        var sessions = await ErasureChecks.AllSessionIdsAsync(ApiA, patient);
         Assert.Equal(3, sessions.Count);
         // The sandbox's resources plus what the sync followed by reference.
         var records = await SyncSupport.AllRecordsAsync(ApiA, patient);
         Assert.True(records.Count >= summit.Total + lakeside.Total, $"{records.Count} records");
         var historyBefore = (await Json.GetAsync(ApiA, $"v1/patients/{patient}/events?limit=100"))["data"]!.AsArray().Count;
         Assert.True(historyBefore > 0);
-        Assert.True((await SandboxTokensAsync("summit")).Refresh > 0);
-        Assert.True((await SandboxTokensAsync("lakeside")).Refresh > 0);
+        Assert.True((await ErasureChecks.SandboxTokensAsync(Services, "summit")).Refresh > 0);
+        Assert.True((await ErasureChecks.SandboxTokensAsync(Services, "lakeside")).Refresh > 0);
 
         // Another patient of the same tenant, at a third source.
         var other = NewPatientId("keep");
@@ -61,7 +114,7 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         var otherConnection = await SyncSupport.ConnectAsync(Flow, other, "riverside", riverside.Id);
         await SyncSupport.WaitForSyncAsync(ApiA, otherConnection);
         var otherBefore = await SnapshotAsync(other);
-        var riversideTokens = await SandboxTokensAsync("riverside");
+        var riversideTokens = await ErasureChecks.SandboxTokensAsync(Services, "riverside");
         Assert.True(riversideTokens.Refresh > 0);
         await receiver.WaitUntilAsync(r => r.For(otherConnection).Any(e => e.Str("type") == "records.sync.completed")
                 && connections.All(c => r.For(c).Any(e => e.Str("type") == "records.sync.completed")),
@@ -73,7 +126,7 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         Assert.StartsWith("del_", jobId);
         Assert.Equal($"/v1/patient-deletions/{jobId}", delete.Headers.Location?.ToString());
         Assert.DoesNotContain(patient, accepted.ToJsonString(), StringComparison.Ordinal);
-        var job = await WaitForJobAsync(jobId, TimeSpan.FromSeconds(90));
+        var job = await ErasureChecks.WaitForJobAsync(ApiA, jobId, TimeSpan.FromSeconds(90));
         var counts = job["counts"]!;
         Assert.Equal(2, counts["connections"]!.GetValue<int>());
         Assert.Equal(2, counts["connections_revoked"]!.GetValue<int>());
@@ -85,9 +138,9 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         using (var foreign = await ApiB.GetAsync($"v1/patient-deletions/{jobId}", Cancel)) Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
 
         // The sources revoked the grants: no live token left at summit or lakeside; riverside's are the other patient's.
-        Assert.Equal((0, 0), await SandboxTokensAsync("summit"));
-        Assert.Equal((0, 0), await SandboxTokensAsync("lakeside"));
-        Assert.Equal(riversideTokens, await SandboxTokensAsync("riverside"));
+        Assert.Equal((0, 0), await ErasureChecks.SandboxTokensAsync(Services, "summit"));
+        Assert.Equal((0, 0), await ErasureChecks.SandboxTokensAsync(Services, "lakeside"));
+        Assert.Equal(riversideTokens, await ErasureChecks.SandboxTokensAsync(Services, "riverside"));
 
         // Every route of the patient is a 404.
         foreach (var path in PatientRoutes(patient, records[0]).Concat(sessions.Select(s => $"v1/patient-sessions/{s}"))
@@ -104,7 +157,7 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         using (var again = await ApiA.DeleteAsync($"v1/patients/{patient}", Cancel)) Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
 
         // No table holds a row naming the patient, its sessions or its connections.
-        Assert.Empty(await RowsNamingAsync([patient, .. sessions, .. connections]));
+        Assert.Empty(await ErasureChecks.RowsNamingAsync(Services, [patient, .. sessions, .. connections]));
 
         // The other patient is untouched.
         Assert.Equal(otherBefore, await SnapshotAsync(other));
@@ -117,52 +170,6 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         Assert.True(JsonNode.DeepEquals(job["counts"], deleted["data"]!["counts"]));
         Assert.DoesNotContain(patient, deleted.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain(receiver.Accepted, e => e.Str("type") == "connection.disconnected");
-    }
-
-    [Fact]
-    public async Task A_job_whose_silo_is_killed_midway_is_resumed_by_its_reminder_and_completes()
-    {
-        var patient = NewPatientId("resume");
-        var summit = await SyncSupport.SmallestPatientAsync(Services, "summit", 20, 2000);
-        var lakeside = await SyncSupport.SmallestPatientAsync(Services, "lakeside", 20, 2000);
-        var connections = new[]
-        {
-            await SyncSupport.ConnectAsync(Flow, patient, "summit", summit.Id),
-            await SyncSupport.ConnectAsync(Flow, patient, "lakeside", lakeside.Id),
-        };
-        foreach (var id in connections) await SyncSupport.WaitForSyncAsync(ApiA, id);
-        var sessions = await AllSessionIdsAsync(patient);
-        var records = (await SyncSupport.AllRecordsAsync(ApiA, patient)).Count;
-
-        // Slow sources: each revocation call waits 3 s, so the job is still revoking when its silo dies.
-        foreach (var hospital in new[] { "summit", "lakeside" }) await SyncSupport.SetSandboxAsync(Services, hospital, new { revocation_latency_ms = 3000 });
-        string jobId;
-        try
-        {
-            using var delete = await ApiA.DeleteAsync($"v1/patients/{patient}", Cancel);
-            jobId = (await Json.ReadAsync(delete, HttpStatusCode.Accepted)).Str("id")!;
-            await Task.Delay(TimeSpan.FromSeconds(1.5), Cancel);
-            Assert.Equal("running", (await Json.GetAsync(ApiA, $"v1/patient-deletions/{jobId}")).Str("status"));
-            Services.KillSilo(0);
-        }
-        finally
-        {
-            foreach (var hospital in new[] { "summit", "lakeside" }) await SyncSupport.SetSandboxAsync(Services, hospital, null);
-        }
-        Services.StartSilo(0);
-        await Services.WaitForActiveSilosAsync(1);
-        await Services.WaitForReadyAsync();
-
-        // The reminder ticks a minute after the job started; the resumed run finishes it.
-        var job = await WaitForJobAsync(jobId, TimeSpan.FromSeconds(180));
-        // A connection erased in the very moment of the kill (its state gone, the job's count not yet written)
-        // is found already gone on resume: one or two, never more; the records are deleted once, after the revocations.
-        Assert.InRange(job["counts"]!["connections"]!.GetValue<int>(), 1, 2);
-        Assert.Equal(records, job["counts"]!["records"]!.GetValue<long>());
-        Assert.Equal((0, 0), await SandboxTokensAsync("summit"));
-        Assert.Equal((0, 0), await SandboxTokensAsync("lakeside"));
-        Assert.Empty(await RowsNamingAsync([patient, .. sessions, .. connections]));
-        using (var response = await ApiA.GetAsync($"v1/patients/{patient}/connections", Cancel)) Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     [Fact]
@@ -201,9 +208,6 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         }
     }
 
-    private async Task<List<string>> AllSessionIdsAsync(string patient) =>
-        (await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions?limit=100"))["data"]!.AsArray().Select(s => s.Str("id")!).ToList();
-
     /// <summary>What the other patient's routes answer, to compare before and after.</summary>
     private async Task<string> SnapshotAsync(string patient)
     {
@@ -214,7 +218,17 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         return $"{sessions}\n{connections}\n{records}\n{events}";
     }
 
-    private async Task<JsonObject> WaitForJobAsync(string jobId, TimeSpan timeout)
+}
+
+/// <summary>What the erasure tests check: the job, the sandbox's live tokens, every table's rows.</summary>
+internal static class ErasureChecks
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public static async Task<List<string>> AllSessionIdsAsync(HttpClient api, string patient) =>
+        (await Json.GetAsync(api, $"v1/patients/{patient}/patient-sessions?limit=100"))["data"]!.AsArray().Select(s => s.Str("id")!).ToList();
+
+    public static async Task<JsonObject> WaitForJobAsync(HttpClient api, string jobId, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         JsonObject? last = null;
@@ -222,7 +236,7 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         {
             try
             {
-                using var response = await ApiA.GetAsync($"v1/patient-deletions/{jobId}", Cancel);
+                using var response = await api.GetAsync($"v1/patient-deletions/{jobId}", Cancel);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     last = JsonNode.Parse(await response.Content.ReadAsStringAsync(Cancel))!.AsObject();
@@ -238,10 +252,10 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
         throw new TimeoutException($"erasure {jobId} did not complete within {timeout}: {last?.ToJsonString()}");
     }
 
-    private async Task<(int Access, int Refresh)> SandboxTokensAsync(string hospital)
+    public static async Task<(int Access, int Refresh)> SandboxTokensAsync(ServiceProcesses services, string hospital)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var tokens = JsonNode.Parse(await http.GetStringAsync(new Uri(Services.SandboxBase, $"hospitals/{hospital}/tokens"), Cancel))!;
+        var tokens = JsonNode.Parse(await http.GetStringAsync(new Uri(services.SandboxBase, $"hospitals/{hospital}/tokens"), Cancel))!;
         return (tokens["access_tokens"]!.GetValue<int>(), tokens["refresh_tokens"]!.GetValue<int>());
     }
 
@@ -249,9 +263,9 @@ public sealed class PatientErasureTests(ErasureServices services) : EndToEndTest
     /// Every row of every table in the database, as text (bytea such as Orleans' JSON state decoded), searched
     /// for each needle: "table: needle" for each hit.
     /// </summary>
-    private async Task<List<string>> RowsNamingAsync(IReadOnlyList<string> needles)
+    public static async Task<List<string>> RowsNamingAsync(ServiceProcesses services, IReadOnlyList<string> needles)
     {
-        await using var connection = new NpgsqlConnection(Services.ConnectionString);
+        await using var connection = new NpgsqlConnection(services.ConnectionString);
         await connection.OpenAsync(Cancel);
         var columns = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand("""
