@@ -59,7 +59,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
         SharedConfiguration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 
-        var builder = new TestClusterBuilder { Options = { InitialSilosCount = 1 } };
+        // TCP, not the in-memory transport: the Api tests' WebApplicationFactory connects to the gateway as a real client.
+        var builder = new TestClusterBuilder { Options = { InitialSilosCount = 1, ConnectionTransport = ConnectionTransportType.TcpSocket } };
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();

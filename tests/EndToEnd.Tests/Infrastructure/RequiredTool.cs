@@ -7,6 +7,11 @@ namespace PatientConnect.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public static class RequiredTool
 {
+    public enum MissingTool { Skip, Fail }
+
+    /// <summary>What a missing tool does to the test: fail in CI, skip elsewhere.</summary>
+    public static MissingTool WhenMissing(bool inCi) => inCi ? MissingTool.Fail : MissingTool.Skip;
+
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Skips (or in CI fails) the calling test when Chromium is not installed.</summary>
@@ -25,7 +30,7 @@ public static class RequiredTool
     public static string Require(string? path, string reason, bool inCi)
     {
         if (path is not null) return path;
-        if (inCi) Assert.Fail($"{reason}. CI=true: a missing tool fails the run instead of skipping its tests.");
+        if (WhenMissing(inCi) == MissingTool.Fail) Assert.Fail($"{reason}. CI=true: a missing tool fails the run instead of skipping its tests.");
         Assert.Skip(reason);
         return "";
     }
