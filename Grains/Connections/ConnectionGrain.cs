@@ -304,8 +304,12 @@ public sealed class ConnectionGrain(
 
     public async Task RefreshDue()
     {
+        // No token work yet in this activation: it exists for this wake only (no sync asking for access),
+        // so it goes as soon as the refresh is stored instead of idling for the collection age.
+        var activatedForThisWake = _refresh is null;
         await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         await Refresh.OnDue();
+        if (activatedForThisWake) this.DeactivateOnIdle();
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
