@@ -318,11 +318,12 @@ public static class RefreshBenchmark
         private readonly string _database;
         private readonly List<Process> _silos = [];
 
-        private RefreshStack(string admin, string database)
+        private RefreshStack(string admin, string database, int silos)
         {
             _admin = admin;
             _database = database;
-            ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 64 }.ConnectionString;
+            // Each silo opens a few pools (Orleans, outbox, refresh schedule): several silos share max_connections (300).
+            ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = silos == 1 ? 64 : 30 }.ConnectionString;
         }
 
         public string ConnectionString { get; }
@@ -337,7 +338,7 @@ public static class RefreshBenchmark
                 await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
                 await create.ExecuteNonQueryAsync();
             }
-            var stack = new RefreshStack(admin, database);
+            var stack = new RefreshStack(admin, database, silos);
             try
             {
                 var dll = SiloDll(configuration);
