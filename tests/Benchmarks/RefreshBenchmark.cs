@@ -459,7 +459,20 @@ public static class RefreshBenchmark
             await using var connection = new NpgsqlConnection(_admin);
             await connection.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await drop.ExecuteNonQueryAsync();
+                    return;
+                }
+                catch (PostgresException e) when (attempt < 10)
+                {
+                    // An autovacuum worker on a large fresh database cannot be terminated by a non-superuser: wait for it.
+                    Console.Error.WriteLine($"  dropping {_database}: {e.MessageText}; retrying");
+                    await Task.Delay(TimeSpan.FromSeconds(3));
+                }
+            }
         }
     }
 }
