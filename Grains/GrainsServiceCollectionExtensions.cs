@@ -8,6 +8,7 @@ using PatientConnect.Grains.Smart;
 using PatientConnect.Grains.Sources;
 using PatientConnect.Grains.Webhooks;
 using PatientConnect.Grains.Connections;
+using PatientConnect.Grains.Refresh;
 using PatientConnect.Grains.Outbound;
 
 namespace PatientConnect.Grains;
@@ -37,8 +38,7 @@ public static class GrainsServiceCollectionExtensions
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         Sync.CompartmentTypeServiceCollectionExtensions.AddPatientConnectCompartmentTypes(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
-        services.AddOptions<RefreshOptions>().Bind(configuration.GetSection(RefreshOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RefreshOptions>, RefreshOptionsValidator>());
+        services.AddPatientConnectRefresh(configuration);
         services.AddOptions<AuthorizationOptions>().Bind(configuration.GetSection(AuthorizationOptions.SectionName));
 
         services.AddHttpClient(SmartClient.HttpClientName, client =>

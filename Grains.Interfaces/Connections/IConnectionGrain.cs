@@ -25,10 +25,16 @@ public interface IConnectionGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RefreshAfterRejected"), Retryable] Task<AccessLease?> RefreshAfterRejected(string rejectedAccessToken);
 
-    /// <summary>Revokes at the source where possible, forgets tokens, stops reminders, sets disconnected.</summary>
+    /// <summary>
+    /// The refresh scheduler's wake: the connection's planned refresh is due. Refreshes (or re-aims the
+    /// plan when woken early); a connection no longer active leaves the schedule.
+    /// </summary>
+    [Alias("RefreshDue")] Task RefreshDue();
+
     /// <summary>Re-encrypts the stored tokens under the newest token key; false when they already were (or there are none).</summary>
     [Alias("ReencryptTokens")] Task<bool> ReencryptTokens();
 
+    /// <summary>Revokes at the source where possible, forgets tokens, stops reminders, sets disconnected.</summary>
     [Alias("Disconnect")] Task<ConnectionView?> Disconnect(string tenantId, bool deleteRecords);
 
     /// <summary>

@@ -3,6 +3,7 @@ using PatientConnect.Common;
 using PatientConnect.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PatientConnect.Grains.Refresh;
 using PatientConnect.Grains.Security;
 using PatientConnect.Grains.Smart;
 using PatientConnect.Grains.Telemetry;
@@ -60,41 +61,46 @@ public sealed class ConnectionState
 
 /// <summary>
 /// One patient's link to one source. Tokens are encrypted before they reach the state. Keeps the access
-/// token fresh with a durable reminder aimed at expires_at − margin, refreshes on demand for the sync,
-/// and records every status change together with its webhook event (see <see cref="EventLog"/>).
+/// token fresh through <see cref="TokenRefresh"/> (a row in the refresh schedule aimed at expires_at −
+/// margin, not a reminder per connection), refreshes on demand for the sync, and records every status
+/// change together with its webhook event (see <see cref="EventLog"/>).
 /// <para>
-/// Refreshes are serialized: the grain is not reentrant, so concurrent triggers (reminder, GetAccess,
-/// RefreshAfterRejected) queue and each later one finds the token already replaced; the only method that
-/// interleaves (ReportSync) never refreshes, and a refresh in flight is shared as one task regardless.
-/// The new refresh token replaces the old one in the same storage write as the new access token, and
-/// only after that write is the old one gone; when the EHR sends none, the old one is kept.
+/// Refreshes are serialized: the grain is not reentrant, so concurrent triggers (the scheduler's wake,
+/// GetAccess, RefreshAfterRejected) queue and each later one finds the token already replaced; the only
+/// method that interleaves (ReportSync) never refreshes, and a refresh in flight is shared as one task.
+/// Idle, it deactivates after two minutes: a million connections are rows, not activations, between refreshes.
 /// </para>
 /// </summary>
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class ConnectionGrain(
     [PersistentState("connection", "store")] IPersistentState<ConnectionState> state,
     TokenProtector protector,
     SourceCatalog catalog,
     SmartClient smart,
     IEventOutbox outbox,
-    IOptions<RefreshOptions> refreshOptions,
+    RefreshServices refreshServices,
     IOptions<AuthorizationOptions> authorizationOptions,
     IServiceProvider services,
     TimeProvider timeProvider,
-    ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable
+    ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable, IRefreshOwner
 {
+    /// <summary>The per-connection refresh reminder of earlier versions: moved to the schedule at its next tick.</summary>
     public const string RefreshReminder = "refresh";
     public const string ExpiringReminder = "expiring";
-    public const string NoRefreshTokenCode = "no_refresh_token";
 
     // ReportSync interleaves with every other call; all state changes and writes go through this gate.
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Task<RefreshResult>? _refreshing;
-
-    private enum RefreshResult { Refreshed, Rejected, Transient }
+    private TokenRefresh? _refresh;
 
     private string Id => this.GetPrimaryKeyString();
     private ConnectionState S => state.State;
-    private RefreshOptions R => refreshOptions.Value;
+    private RefreshOptions R => refreshServices.Options;
+    private TokenRefresh Refresh => _refresh ??= new TokenRefresh(this, refreshServices, logger);
+
+    string IRefreshOwner.ConnectionId => Id;
+    ConnectionState IRefreshOwner.State => S;
+    Task IRefreshOwner.Change(Action<ConnectionState> mutate, params string[] eventTypes) => Change(mutate, eventTypes);
+    Task IRefreshOwner.RefreshEnded() => StopReminders();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -141,6 +147,8 @@ public sealed class ConnectionGrain(
         // applying it twice would send a second connection.active and restart the sync.
         if (grant.GrantId is not null && grant.GrantId == S.LastGrantId) return View();
         var firstTime = S.ConnectedAt is null;
+        // Only a connection whose authorization end was known can have a warning reminder to replace or stop.
+        var mayHaveWarning = S.AuthorizationExpiresAt is not null;
         await Change(s =>
         {
             var now = timeProvider.GetUtcNow();
@@ -163,8 +171,8 @@ public sealed class ConnectionGrain(
         }, WebhookEventTypes.ConnectionActive);
         logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         PatientConnectMetrics.ConnectionEntered("active");
-        await ScheduleNextRefresh();
-        await ScheduleExpiringWarning();
+        await Refresh.Schedule();
+        if (mayHaveWarning || S.AuthorizationExpiresAt is not null) await ScheduleExpiringWarning();
         if (R.StartSyncOnActivate) StartSync(firstTime ? SyncMode.Full : SyncMode.Incremental);
         return View();
     }
@@ -215,15 +223,15 @@ public sealed class ConnectionGrain(
     {
         if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null) return null;
         var now = timeProvider.GetUtcNow();
-        if (now >= RefreshDueAt())
+        if (now >= Refresh.DueAt())
         {
             if (S.RefreshTokenProtected is not null)
             {
-                await RefreshShared();
+                await Refresh.RefreshShared();
             }
             else if (now >= S.AccessExpiresAt)
             {
-                await MarkNoRefreshToken();
+                await Refresh.MarkNoRefreshToken();
             }
         }
         return CurrentLease(throwWhenLapsed: true);
@@ -239,10 +247,10 @@ public sealed class ConnectionGrain(
         }
         if (S.RefreshTokenProtected is null)
         {
-            await MarkNoRefreshToken();
+            await Refresh.MarkNoRefreshToken();
             return null;
         }
-        var result = await RefreshShared();
+        var result = await Refresh.RefreshShared();
         return result switch
         {
             RefreshResult.Refreshed => CurrentLease(throwWhenLapsed: true),
@@ -321,6 +329,16 @@ public sealed class ConnectionGrain(
         }, type is null ? [] : [type]);
     }
 
+    public async Task RefreshDue()
+    {
+        // No token work yet in this activation: it exists for this wake only (no sync asking for access),
+        // so it goes as soon as the refresh is stored instead of idling for the collection age.
+        var activatedForThisWake = _refresh is null;
+        await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
+        await Refresh.OnDue();
+        if (activatedForThisWake) this.DeactivateOnIdle();
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == ExpiringReminder)
@@ -329,132 +347,11 @@ public sealed class ConnectionGrain(
             return;
         }
         if (reminderName != RefreshReminder) return;
+        // A connection activated by an earlier version: its refresh moves to the schedule (OnDue writes the
+        // row, or removes it when the connection is no longer active) and the reminder goes.
         await EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
-        if (!S.Exists || S.Status != ConnectionStatus.Active || S.AccessTokenProtected is null)
-        {
-            await StopReminder();
-            return;
-        }
-        var now = timeProvider.GetUtcNow();
-        if (S.RefreshTokenProtected is null)
-        {
-            if (now >= S.AccessExpiresAt) await MarkNoRefreshToken();
-            else await ScheduleNextRefresh();
-            return;
-        }
-        if (now < RefreshDueAt() && S.RefreshFailures == 0)
-        {
-            // Fired early (clock skew between silos, or the fallback period): aim again.
-            await ScheduleNextRefresh();
-            return;
-        }
-        await RefreshShared();
-    }
-
-    private Task<RefreshResult> RefreshShared()
-    {
-        if (_refreshing is { IsCompleted: false } inFlight) return inFlight;
-        return _refreshing = RefreshMeasured();
-    }
-
-    private async Task<RefreshResult> RefreshMeasured()
-    {
-        var lag = timeProvider.GetUtcNow() - RefreshDueAt();
-        var vendor = PatientConnectMetrics.VendorOf(catalog, S.SourceId);
-        var result = "error";
-        try
-        {
-            var outcome = await RefreshCore();
-            result = outcome.ToString().ToLowerInvariant();
-            return outcome;
-        }
-        finally
-        {
-            PatientConnectMetrics.TokenRefreshed(vendor, result, lag);
-        }
-    }
-
-    private async Task<RefreshResult> RefreshCore()
-    {
-        var source = catalog.Find(S.SourceId);
-        if (source?.Registration is not { } registration)
-        {
-            return await RefreshTransient("The source is no longer configured for connections.");
-        }
-        SmartConfiguration config;
-        try
-        {
-            config = await smart.DiscoverAsync(source.View.FhirBaseUrl);
-        }
-        catch (SmartException e)
-        {
-            return await RefreshTransient(e.Description);
-        }
-
-        var sentRefreshToken = protector.Unprotect(S.RefreshTokenProtected!, TokenContext("refresh"));
-        var outcome = await smart.RefreshAsync(config.TokenEndpoint, registration, sentRefreshToken);
-        if (outcome.Token is { } token)
-        {
-            await Change(s =>
-            {
-                var now = timeProvider.GetUtcNow();
-                s.AccessTokenProtected = protector.Protect(token.AccessToken, TokenContext("access"));
-                // Rotating servers (Cerner-like) send a new refresh token and spend the old one; others send
-                // none and the one we have stays valid. Either way it is written with the access token.
-                if (token.RefreshToken is not null)
-                {
-                    s.RefreshTokenProtected = protector.Protect(token.RefreshToken, TokenContext("refresh"));
-                }
-                s.AccessExpiresAt = now + (token.ExpiresIn ?? AssumedLifetime);
-                s.TokenIssuedAt = now;
-                s.LastRefreshedAt = now;
-                s.RefreshFailures = 0;
-                if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
-            }, WebhookEventTypes.ConnectionRefreshed);
-            logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
-            await ScheduleNextRefresh();
-            return RefreshResult.Refreshed;
-        }
-        if (outcome.IsRejected)
-        {
-            await Change(s =>
-            {
-                s.Status = ConnectionStatus.RefreshFailed;
-                s.FailureCode = outcome.RejectedCode;
-                s.FailureDescription = $"The source refused to refresh access ({outcome.Description}). The patient needs to reconnect.";
-                ForgetTokens(s);
-            }, WebhookEventTypes.ConnectionRefreshFailed);
-            logger.LogWarning("Connection {ConnectionId}: refresh refused ({Code}); refresh_failed", Id, outcome.RejectedCode);
-            PatientConnectMetrics.ConnectionEntered("refresh_failed");
-            await StopReminder();
-            return RefreshResult.Rejected;
-        }
-        return await RefreshTransient(outcome.Description ?? "The refresh failed.");
-    }
-
-    /// <summary>Transient: the status stays as it is; the reminder is re-aimed with a growing, jittered delay.</summary>
-    private async Task<RefreshResult> RefreshTransient(string description)
-    {
-        await Change(s => s.RefreshFailures++);
-        var delay = Common.Backoff.EqualJitter(R.RetryBaseDelay, R.RetryMaxDelay, S.RefreshFailures);
-        logger.LogWarning("Connection {ConnectionId}: refresh failed transiently ({Description}); retry #{Failures} in {Delay}",
-            Id, description, S.RefreshFailures, delay);
-        await RegisterRefreshReminder(delay);
-        return RefreshResult.Transient;
-    }
-
-    private async Task MarkNoRefreshToken()
-    {
-        await Change(s =>
-        {
-            s.Status = ConnectionStatus.RefreshFailed;
-            s.FailureCode = NoRefreshTokenCode;
-            s.FailureDescription = "The access token lapsed and the source granted no refresh token (offline_access). The patient needs to reconnect.";
-            ForgetTokens(s);
-        }, WebhookEventTypes.ConnectionRefreshFailed);
-        logger.LogInformation("Connection {ConnectionId}: access lapsed without a refresh token; refresh_failed", Id);
-        PatientConnectMetrics.ConnectionEntered("refresh_failed");
-        await StopReminder();
+        await Refresh.OnDue();
+        await StopReminder(RefreshReminder);
     }
 
     /// <summary>RFC 7009 at the source, refresh token first (it ends the whole grant where supported). Null when fine.</summary>
@@ -524,20 +421,6 @@ public sealed class ConnectionGrain(
         }
     }
 
-    private async Task ScheduleNextRefresh()
-    {
-        if (S.Status != ConnectionStatus.Active || S.AccessExpiresAt is not { } expires) return;
-        // Without a refresh token the reminder comes at expiry, to say refresh_failed when access lapses.
-        var dueAt = S.RefreshTokenProtected is null ? expires : RefreshDueAt();
-        await RegisterRefreshReminder(dueAt - timeProvider.GetUtcNow());
-    }
-
-    private async Task RegisterRefreshReminder(TimeSpan dueTime)
-    {
-        var due = dueTime < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : dueTime;
-        await this.RegisterOrUpdateReminder(RefreshReminder, due, R.ReminderPeriod);
-    }
-
     /// <summary>
     /// Without an end announced by the token response (refresh_token_expires_in): the vendor's configured
     /// maximum from the consent, else unknown (null).
@@ -579,7 +462,14 @@ public sealed class ConnectionGrain(
         await StopReminder(ExpiringReminder);
     }
 
+    /// <summary>The connection stopped (failed, disconnected, refresh_failed): nothing of it is scheduled any more.</summary>
     private async Task StopReminder()
+    {
+        await Refresh.Unschedule();
+        await StopReminders();
+    }
+
+    private async Task StopReminders()
     {
         await StopReminder(ExpiringReminder);
         await StopReminder(RefreshReminder);
@@ -597,19 +487,6 @@ public sealed class ConnectionGrain(
             logger.LogWarning(e, "Connection {ConnectionId}: removing the {Reminder} reminder failed", Id, name);
         }
     }
-
-    /// <summary>expires_at − margin, the margin a share of the token's lifetime, between the configured floor and ceiling.</summary>
-    private DateTimeOffset RefreshDueAt()
-    {
-        var expires = S.AccessExpiresAt ?? timeProvider.GetUtcNow();
-        var lifetime = expires - (S.TokenIssuedAt ?? S.ConnectedAt ?? expires);
-        var margin = TimeSpan.FromTicks((long)(lifetime.Ticks * R.MarginFraction));
-        if (margin > R.Margin) margin = R.Margin;
-        if (margin < R.MinimumMargin) margin = R.MinimumMargin;
-        return expires - margin;
-    }
-
-    private static readonly TimeSpan AssumedLifetime = TimeSpan.FromMinutes(5);
 
     private void StartSync(SyncMode mode)
     {
@@ -646,7 +523,7 @@ public sealed class ConnectionGrain(
 
     private string AccessToken() => protector.Unprotect(S.AccessTokenProtected!, TokenContext("access"));
 
-    private static void ForgetTokens(ConnectionState s)
+    internal static void ForgetTokens(ConnectionState s)
     {
         s.AccessTokenProtected = null;
         s.RefreshTokenProtected = null;
@@ -673,7 +550,10 @@ public sealed class ConnectionGrain(
         }
     }
 
-    private string TokenContext(string field) => $"{Id}/{field}";
+    private string TokenContext(string field) => TokenContext(Id, field);
+
+    /// <summary>What a token's encryption is bound to: this connection and the token's field.</summary>
+    internal static string TokenContext(string connectionId, string field) => $"{connectionId}/{field}";
 
     private ConnectionView View()
     {

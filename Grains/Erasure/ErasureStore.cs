@@ -52,7 +52,12 @@ public sealed class ErasureStore(
             Add(command, tenantId, patientId, sessionIds, connectionIds);
             await command.ExecuteNonQueryAsync();
         }
-        // The connections-by-status projection behind the cluster gauge (Silo/Migrations/0070).
+        // The refresh schedule (Grains/Refresh) and the connections-by-status projection behind the cluster gauge.
+        await using (var command = new NpgsqlCommand("DELETE FROM pc_refresh_schedule WHERE connection_id = ANY(@connections)", connection, tx))
+        {
+            Add(command, tenantId, patientId, sessionIds, connectionIds);
+            await command.ExecuteNonQueryAsync();
+        }
         await using (var command = new NpgsqlCommand("DELETE FROM pc_connection_status WHERE connection_id = ANY(@connections)", connection, tx))
         {
             Add(command, tenantId, patientId, sessionIds, connectionIds);

@@ -37,6 +37,8 @@ public sealed class SettingsValidationTests
     [InlineData("PatientConnect:Refresh:ReminderPeriod", "00:00:00")]
     [InlineData("PatientConnect:Refresh:RetryBaseDelay", "-00:00:05")]
     [InlineData("PatientConnect:Refresh:RetryMaxDelay", "00:00:01")]
+    [InlineData("PatientConnect:Refresh:SchedulerConcurrency", "0")]
+    [InlineData("PatientConnect:Refresh:ClaimLease", "00:00:05")]
     public void Refresh_options_name_the_bad_setting(string key, string value) => AssertNamed(key, value);
 
     [Theory]

@@ -19,12 +19,19 @@ public class TokenServices : ServiceProcesses, IAsyncLifetime, IAsyncDisposable
 
     public IClusterClient Cluster => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("Not started.");
 
+    /// <summary>
+    /// The silos' refresh fault point (PatientConnect:Refresh:CrashAfterAnswerFile): while this file exists,
+    /// the silo refreshing a connection kills itself after the source answered, before storing the answer.
+    /// </summary>
+    public string CrashMarkerFile { get; } = Path.Combine(Path.GetTempPath(), $"pc-refresh-crash-{Guid.NewGuid():N}");
+
     protected override void AddSiloEnvironment(Dictionary<string, string> env)
     {
         env["PatientConnect__Refresh__MarginFraction"] = "0.2";
         env["PatientConnect__Refresh__MinimumMargin"] = "00:00:05";
         env["PatientConnect__Refresh__ReminderPeriod"] = "00:01:00";
         env["PatientConnect__Refresh__RetryBaseDelay"] = "00:00:01";
+        env["PatientConnect__Refresh__CrashAfterAnswerFile"] = CrashMarkerFile;
         env["PatientConnect__Webhooks__PollInterval"] = "00:00:00.200";
         env["PatientConnect__Webhooks__RetryBaseDelay"] = "00:00:00.300";
         env["PatientConnect__Webhooks__RetryMaxDelay"] = "00:00:02";

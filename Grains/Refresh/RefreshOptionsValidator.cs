@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using PatientConnect.Grains.Common;
 
-namespace PatientConnect.Grains.Connections;
+namespace PatientConnect.Grains.Refresh;
 
 public sealed class RefreshOptionsValidator : IValidateOptions<RefreshOptions>
 {
@@ -14,5 +14,10 @@ public sealed class RefreshOptionsValidator : IValidateOptions<RefreshOptions>
         .Positive(nameof(o.ReminderPeriod), o.ReminderPeriod)
         .Positive(nameof(o.RetryBaseDelay), o.RetryBaseDelay)
         .Check(o.RetryMaxDelay >= o.RetryBaseDelay, nameof(o.RetryMaxDelay), $"must be at least {RefreshOptions.SectionName}:RetryBaseDelay ({o.RetryBaseDelay})", o.RetryMaxDelay)
+        .Positive(nameof(o.SchedulerPollInterval), o.SchedulerPollInterval)
+        .AtLeast(nameof(o.SchedulerBatchSize), o.SchedulerBatchSize, 1)
+        .AtLeast(nameof(o.SchedulerConcurrency), o.SchedulerConcurrency, 1)
+        // Shorter than the slowest token call (25 s with retries) would let a second silo start the same refresh.
+        .AtLeast(nameof(o.ClaimLease), o.ClaimLease, TimeSpan.FromSeconds(30), "longer than a token call may take")
         .Result;
 }

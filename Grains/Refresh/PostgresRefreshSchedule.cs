@@ -1,0 +1,108 @@
+using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace PatientConnect.Grains.Refresh;
+
+/// <summary>
+/// pc_refresh_schedule (migration 0040). Due times are written in groups: the connections of one silo
+/// that change at the same moment share one upsert statement and one commit, which is what lets a
+/// silo register thousands of connections a second; each caller still waits until its own row is durable.
+/// </summary>
+public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
+{
+    private const int MaxGroup = 1000;
+
+    private readonly NpgsqlDataSource _database;
+    private readonly Channel<PendingDue> _pending = Channel.CreateUnbounded<PendingDue>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public PostgresRefreshSchedule(string connectionString)
+    {
+        _database = NpgsqlDataSource.Create(connectionString);
+        _writer = Task.Run(WriteGroupsAsync);
+    }
+
+    public Task SetAsync(string connectionId, DateTimeOffset dueAt)
+    {
+        var pending = new PendingDue(connectionId, dueAt.UtcDateTime, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_pending.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PostgresRefreshSchedule));
+        return pending.Written.Task;
+    }
+
+    public async Task RemoveAsync(string connectionId)
+    {
+        await using var command = _database.CreateCommand("DELETE FROM pc_refresh_schedule WHERE connection_id = @id");
+        command.Parameters.AddWithValue("id", connectionId);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<IReadOnlyList<DueRefresh>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
+    {
+        // SKIP LOCKED: silos claiming at the same moment take different rows instead of waiting on each other.
+        await using var command = _database.CreateCommand("""
+            WITH due AS (
+                SELECT connection_id, due_at FROM pc_refresh_schedule
+                WHERE due_at <= @now ORDER BY due_at LIMIT @limit
+                FOR UPDATE SKIP LOCKED)
+            UPDATE pc_refresh_schedule s SET due_at = @lease
+            FROM due WHERE s.connection_id = due.connection_id
+            RETURNING s.connection_id, due.due_at
+            """);
+        command.Parameters.AddWithValue("now", now.UtcDateTime);
+        command.Parameters.AddWithValue("lease", leaseUntil.UtcDateTime);
+        command.Parameters.AddWithValue("limit", limit);
+        var claimed = new List<DueRefresh>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new DueRefresh(reader.GetString(0), new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero)));
+        }
+        return claimed;
+    }
+
+    private async Task WriteGroupsAsync()
+    {
+        var group = new List<PendingDue>(MaxGroup);
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var next)) group.Add(next);
+            try
+            {
+                await UpsertAsync(group);
+                foreach (var written in group) written.Written.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                // Each caller learns its write failed (the grain call fails and is retried); none is dropped silently.
+                foreach (var failed in group) failed.Written.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task UpsertAsync(List<PendingDue> group)
+    {
+        // One row per connection per statement (ON CONFLICT cannot touch a row twice): the latest request wins,
+        // as it would have had the writes gone one by one in the order they were asked.
+        var latest = new Dictionary<string, DateTime>(group.Count, StringComparer.Ordinal);
+        foreach (var pending in group) latest[pending.ConnectionId] = pending.DueAt;
+        await using var command = _database.CreateCommand("""
+            INSERT INTO pc_refresh_schedule (connection_id, due_at)
+            SELECT * FROM unnest(@ids, @dues)
+            ON CONFLICT (connection_id) DO UPDATE SET due_at = excluded.due_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = latest.Keys.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("dues", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = latest.Values.ToArray() });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+        await _database.DisposeAsync();
+    }
+
+    private sealed record PendingDue(string ConnectionId, DateTime DueAt, TaskCompletionSource Written);
+}

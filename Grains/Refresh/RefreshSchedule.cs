@@ -1,0 +1,24 @@
+namespace PatientConnect.Grains.Refresh;
+
+/// <summary>A connection whose refresh is due, and when it was planned (the lag is measured against it).</summary>
+public sealed record DueRefresh(string ConnectionId, DateTimeOffset DueAt);
+
+/// <summary>
+/// The durable plan of token refreshes: at most one due time per connection. Written by the connection
+/// (after every change of its tokens), read by the silos' schedulers (<see cref="RefreshScheduler"/>).
+/// </summary>
+public interface IRefreshSchedule
+{
+    /// <summary>Sets (or moves) the connection's next refresh; durable when the task completes.</summary>
+    Task SetAsync(string connectionId, DateTimeOffset dueAt);
+
+    /// <summary>The connection no longer refreshes (failed, disconnected, refresh refused).</summary>
+    Task RemoveAsync(string connectionId);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> connections due at <paramref name="now"/>, earliest first, each moved
+    /// to <paramref name="leaseUntil"/> so no other silo claims it meanwhile; a connection that is never
+    /// woken (its silo died) is due again then.
+    /// </summary>
+    Task<IReadOnlyList<DueRefresh>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken);
+}
