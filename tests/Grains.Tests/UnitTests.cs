@@ -141,10 +141,8 @@ public sealed class StateSerializationTests
     {
         var patient = RoundTrip(new PatientState
         {
-            Sessions = [new PatientSessionEntry { Id = "ps_1", Status = SessionStatus.Expired }],
             ConnectionsBySource = new() { ["src_a"] = "conn_a" },
         });
-        Assert.Equal(SessionStatus.Expired, patient.Sessions[0].Status);
         Assert.Equal("conn_a", patient.ConnectionsBySource["src_a"]);
 
         var connection = RoundTrip(new ConnectionState { TenantId = "t", Scopes = ["a"], AccessTokenProtected = "x", Status = ConnectionStatus.Failed });
