@@ -47,8 +47,8 @@ public static class SessionsApi
         var sessionId = Ids.NewSessionId();
         return await IdempotentPost.RunAsync(http, cluster, time, tenantId, body.Raw, async () =>
         {
-            // Straight to the session: it checks the request and writes itself once (no patient grain on this path).
-            var result = await cluster.GetGrain<IPatientSessionGrain>(sessionId)
+            // One stored row and no grain activation: the opener (a stateless worker) checks and inserts it.
+            var result = await cluster.GetGrain<ISessionOpenerGrain>(0)
                 .Open(new CreateSession(
                     tenantId,
                     request.PatientId,

@@ -30,7 +30,7 @@ public sealed class PatientGrain(
     private string TenantId => KeyParts().Tenant;
     private string PatientId => KeyParts().Patient;
 
-    /// <summary>The session grain checks and opens it (the Api calls it directly; this is for other callers).</summary>
+    /// <summary>The session opener checks and stores it (the Api calls the opener directly; this is for other callers).</summary>
     public Task<CreateSessionResult> CreateSession(CreateSession request)
     {
         if (request.TenantId != TenantId || request.PatientId != PatientId)
@@ -39,7 +39,7 @@ public sealed class PatientGrain(
         }
         var sessionId = request.SessionId ?? Ids.NewSessionId();
         if (!Ids.IsValid(sessionId, Ids.SessionPrefix)) throw new ArgumentException("The session id is not a ps_ id.", nameof(request));
-        return GrainFactory.GetGrain<IPatientSessionGrain>(sessionId).Open(request with { SessionId = sessionId });
+        return GrainFactory.GetGrain<ISessionOpenerGrain>(0).Open(request with { SessionId = sessionId });
     }
 
     public Task<Page<SessionView>> ListSessions(SessionListQuery query) =>

@@ -9,6 +9,12 @@ namespace PatientConnect.Grains.Sessions;
 /// </summary>
 public interface ISessionIndex
 {
+    /// <summary>
+    /// Stores a new session as its first version, or, when its id is stored already (a retried create),
+    /// leaves that one alone: the state stored under the id afterwards.
+    /// </summary>
+    Task<PatientSessionState> InsertAsync(string sessionId, PatientSessionState state);
+
     /// <summary>A page of one tenant's patient's sessions, newest first, after <see cref="SessionListFilter.After"/>.</summary>
     Task<IReadOnlyList<StoredSession>> ListAsync(SessionListFilter filter);
 

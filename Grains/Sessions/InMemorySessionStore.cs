@@ -48,6 +48,20 @@ public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, Tim
         return Task.CompletedTask;
     }
 
+    public Task<PatientSessionState> InsertAsync(string sessionId, PatientSessionState state)
+    {
+        lock (gate)
+        {
+            if (rows.TryGetValue(sessionId, out var existing))
+            {
+                return Task.FromResult(serializer.Deserialize<PatientSessionState>(existing.State) ?? new PatientSessionState());
+            }
+            rows[sessionId] = new Row(state.TenantId!, state.PatientId, state.CreatedAt, state.ExpiresAt, state.Status,
+                SessionSchedule.DueAt(state, time.GetUtcNow()), 1, serializer.Serialize(state));
+            return Task.FromResult(state);
+        }
+    }
+
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         rows.TryRemove(grainId.Key.ToString()!, out _);

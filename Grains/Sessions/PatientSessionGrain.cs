@@ -170,19 +170,7 @@ public sealed partial class PatientSessionGrain(
             throw new InvalidOperationException($"Session {Id} already exists.");
         }
         var now = request.CreatedAt ?? timeProvider.GetUtcNow();
-        state.State = new PatientSessionState
-        {
-            TenantId = request.TenantId,
-            PatientId = request.PatientId,
-            ReturnUrl = request.ReturnUrl,
-            SourceId = request.SourceId,
-            RecommendedSourceIds = [.. request.RecommendedSourceIds.Distinct(StringComparer.Ordinal)],
-            MetadataJson = string.IsNullOrWhiteSpace(request.MetadataJson) ? "{}" : request.MetadataJson,
-            CreatedAt = now,
-            ExpiresAt = now + request.ExpiresIn,
-            Status = SessionStatus.Open,
-            Hints = request.Hints,
-        };
+        state.State = NewSessions.State(request, now);
         // The one durable write of a create: the session, its place in the patient's list and its
         // expiry schedule are all this row.
         await Save();
@@ -195,53 +183,10 @@ public sealed partial class PatientSessionGrain(
     public async Task<CreateSessionResult> Open(CreateSession request)
     {
         if (request.SessionId != Id) throw new ArgumentException("The request's session id must be the grain's.", nameof(request));
-        if (Validate(request) is { } refusal) return refusal;
+        if (NewSessions.Check(request, catalog, options.Value) is { } refusal) return refusal;
         return new CreateSessionResult(await Create(request), null, null);
     }
 
-    /// <summary>
-    /// The domain's checks of a new session (<see cref="SessionRules"/>, the ones the Api applies to the
-    /// body too) and the directory's answer on the sources it names.
-    /// </summary>
-    private CreateSessionResult? Validate(CreateSession request)
-    {
-        if (string.IsNullOrEmpty(request.TenantId)) throw new ArgumentException("A session belongs to a tenant.", nameof(request));
-        if (!Ids.IsValidPatientId(request.PatientId))
-        {
-            return Invalid("patient_id", "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'.");
-        }
-        // The session redirects here with its outcome, so the grain refuses an open redirect even from a
-        // caller that skipped the Api.
-        if (SessionRules.CheckReturnUrl(request.ReturnUrl, options.Value.AllowLoopbackHttp) is { } why) return Invalid("return_url", why);
-        if (!SessionRules.IsAllowedExpiresIn(request.ExpiresIn))
-        {
-            return Invalid("expires_in", $"must be an integer number of seconds from {SessionRules.MinExpiresInSeconds} to {SessionRules.MaxExpiresInSeconds}.");
-        }
-        if (Encoding.UTF8.GetByteCount(request.MetadataJson ?? "") > SessionRules.MaxMetadataBytes)
-        {
-            return Invalid("metadata", $"may be at most {SessionRules.MaxMetadataBytes} bytes of JSON.");
-        }
-        if (request.SourceId is not null)
-        {
-            var source = catalog.Find(request.SourceId);
-            if (source is null) return Invalid("source_id", $"No source '{request.SourceId}' exists in the directory.");
-            if (!source.Connectable)
-            {
-                return Invalid("source_id", $"Source '{request.SourceId}' ({source.View.Name}) is listed but cannot be connected yet.");
-            }
-        }
-        if (request.RecommendedSourceIds.Count > SessionRules.MaxRecommendedSources)
-        {
-            return Invalid("recommended_source_ids", $"may hold at most {SessionRules.MaxRecommendedSources} source ids.");
-        }
-        foreach (var id in request.RecommendedSourceIds)
-        {
-            if (catalog.Find(id) is null) return Invalid("recommended_source_ids", $"No source '{id}' exists in the directory.");
-        }
-        return null;
-    }
-
-    private static CreateSessionResult Invalid(string field, string error) => new(null, field, error);
 
     /// <summary>Writes the state; the store derives the row's list columns and due time from it.</summary>
     private async Task Save()

@@ -51,14 +51,7 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
               WHERE session_id = @id AND version = @expected
               RETURNING version
               """);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("tenant", s.TenantId!);
-        command.Parameters.AddWithValue("patient", s.PatientId);
-        command.Parameters.AddWithValue("created", s.CreatedAt);
-        command.Parameters.AddWithValue("expires", s.ExpiresAt);
-        command.Parameters.AddWithValue("status", (short)s.Status);
-        command.Parameters.Add(new NpgsqlParameter("due", NpgsqlDbType.TimestampTz) { Value = (object?)SessionSchedule.DueAt(s, time.GetUtcNow()) ?? DBNull.Value });
-        command.Parameters.AddWithValue("state", serializer.Serialize(s).ToArray());
+        AddRow(command.Parameters, id, s);
         if (expected is { } version) command.Parameters.AddWithValue("expected", version);
         var written = await command.ExecuteScalarAsync();
         if (written is not int newVersion)
@@ -67,6 +60,36 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
         }
         grainState.ETag = newVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
+    }
+
+    public async Task<PatientSessionState> InsertAsync(string sessionId, PatientSessionState state)
+    {
+        await using (var insert = dataSource.CreateCommand("""
+            INSERT INTO pc_patient_sessions (session_id, tenant_id, patient_id, created_at, expires_at, status, due_at, version, state, modified_at)
+            VALUES (@id, @tenant, @patient, @created, @expires, @status, @due, 1, @state, now())
+            ON CONFLICT (session_id) DO NOTHING
+            """))
+        {
+            AddRow(insert.Parameters, sessionId, state);
+            if (await insert.ExecuteNonQueryAsync() == 1) return state;
+        }
+        await using var read = dataSource.CreateCommand("SELECT state FROM pc_patient_sessions WHERE session_id = @id");
+        read.Parameters.AddWithValue("id", sessionId);
+        var stored = await read.ExecuteScalarAsync() as byte[]
+            ?? throw new InvalidOperationException($"Session {sessionId} was neither inserted nor found.");
+        return serializer.Deserialize<PatientSessionState>(new BinaryData(stored)) ?? new PatientSessionState();
+    }
+
+    private void AddRow(NpgsqlParameterCollection parameters, string id, PatientSessionState s)
+    {
+        parameters.AddWithValue("id", id);
+        parameters.AddWithValue("tenant", s.TenantId!);
+        parameters.AddWithValue("patient", s.PatientId);
+        parameters.AddWithValue("created", s.CreatedAt);
+        parameters.AddWithValue("expires", s.ExpiresAt);
+        parameters.AddWithValue("status", (short)s.Status);
+        parameters.Add(new NpgsqlParameter("due", NpgsqlDbType.TimestampTz) { Value = (object?)SessionSchedule.DueAt(s, time.GetUtcNow()) ?? DBNull.Value });
+        parameters.AddWithValue("state", serializer.Serialize(s).ToArray());
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

@@ -25,6 +25,24 @@ public sealed class SessionTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_retried_create_finds_the_session_its_first_attempt_stored_and_another_tenant_cannot_take_its_id()
+    {
+        var patient = TestData.NewPatientId();
+        var opener = f.Grains.GetGrain<ISessionOpenerGrain>(0);
+        var request = TestData.Request(A, patient) with { SessionId = Ids.NewSessionId() };
+        var first = await opener.Open(request);
+        f.Clock.Advance(TimeSpan.FromSeconds(5));
+        var again = await opener.Open(request);
+
+        Assert.Equal(first.Session, again.Session);
+        Assert.Equal([first.Session!.Id], (await Patient(A, patient).ListSessions(new SessionListQuery(null, 50, null))).Data.Select(v => v.Id));
+        // The same id for another tenant is never answered with the stored session.
+        await Assert.ThrowsAnyAsync<Exception>(() => opener.Open(TestData.Request(B, patient) with { SessionId = request.SessionId }));
+        Assert.Null(await f.Grains.GetGrain<IPatientSessionGrain>(request.SessionId!).Get(B));
+        Assert.Equal(first.Session, await f.Grains.GetGrain<IPatientSessionGrain>(request.SessionId!).Get(A));
+    }
+
+    [Fact]
     public async Task Unknown_source_id_is_refused_naming_the_field()
     {
         var patient = TestData.NewPatientId();
