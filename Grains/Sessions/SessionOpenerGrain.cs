@@ -8,7 +8,12 @@ namespace PatientConnect.Grains.Sessions;
 /// The create path: <see cref="NewSessions.Check"/>, then one insert of the session row (its list
 /// position and expiry schedule included). No session grain is activated for it.
 /// </summary>
-[StatelessWorker]
+/// <remarks>
+/// Reentrant: a stateless worker has only as many local activations as the machine has cores, and
+/// each would otherwise wait out its insert's commit before taking the next create; it keeps no state
+/// between calls, so interleaving them is safe.
+/// </remarks>
+[StatelessWorker, Reentrant]
 public sealed class SessionOpenerGrain(
     ISessionIndex sessions, SourceCatalog catalog, IOptions<PatientConnectOptions> options, TimeProvider time)
     : Grain, ISessionOpenerGrain

@@ -34,7 +34,13 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         SiloHttp = Enumerable.Range(0, silos).Select(_ => new Uri($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/")).ToArray();
     }
 
-    public static async Task<SessionsBenchStack> StartAsync(string adminConnectionString, string configuration, int silos)
+    /// <summary>The Api runs inside every silo (PatientConnect:Api:InSilo) instead of as a process of its own.</summary>
+    public bool ApiInSilo { get; private init; }
+
+    /// <summary>Where requests go: the Api process, or (Api in the silos) every silo's HTTP port.</summary>
+    public IReadOnlyList<Uri> ApiEndpoints => ApiInSilo ? SiloHttp : [Api];
+
+    public static async Task<SessionsBenchStack> StartAsync(string adminConnectionString, string configuration, int silos, bool apiInSilo = false)
     {
         var database = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         await using (var admin = new NpgsqlConnection(adminConnectionString))
@@ -43,7 +49,7 @@ public sealed class SessionsBenchStack : IAsyncDisposable
             await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
             await create.ExecuteNonQueryAsync();
         }
-        var stack = new SessionsBenchStack(adminConnectionString, database, silos);
+        var stack = new SessionsBenchStack(adminConnectionString, database, silos) { ApiInSilo = apiInSilo };
         try
         {
             await stack.StartProcessesAsync(configuration);
@@ -66,6 +72,7 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         ProcessIds["sandbox"] = Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], []).Id;
 
         var silo = Environment();
+        if (ApiInSilo) silo["PatientConnect__Api__InSilo"] = "true";
         silo["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         silo["PatientConnect__Tenants__0__Id"] = Tenant;
         silo["PatientConnect__Tenants__0__ApiKeys__0"] = ApiKey;
@@ -91,8 +98,11 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         }
         await WaitAsync(new Uri(Sandbox, "hospitals"));
         foreach (var siloHttp in SiloHttp) await WaitAsync(new Uri(siloHttp, "health/ready"));
-        ProcessIds["api"] = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment()).Id;
-        await WaitAsync(new Uri(Api, "health/ready"));
+        if (!ApiInSilo)
+        {
+            ProcessIds["api"] = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment()).Id;
+            await WaitAsync(new Uri(Api, "health/ready"));
+        }
     }
 
     // The shipped settings (appsettings.json: Information logging, telemetry on), as an operator runs it;
@@ -102,7 +112,7 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         ["ConnectionStrings__Postgres"] = ConnectionString,
         ["Orleans__ClusterId"] = _database,
         ["Orleans__ServiceId"] = _database,
-        ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
+        ["PatientConnect__PublicBaseUrl"] = (ApiInSilo ? SiloHttp[0] : Api).ToString().TrimEnd('/'),
         ["PatientConnect__AllowLoopbackHttp"] = "true",
         ["PatientConnect__Outbound__AllowLoopback"] = "true",
         // One client on one address and key: the budget would measure the limiter, not the service.

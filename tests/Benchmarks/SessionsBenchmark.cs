@@ -23,7 +23,7 @@ namespace PatientConnect.Benchmarks;
 /// 1,000,000 stored sessions; a patient with 10,000 past sessions vs one; WAL bytes per create) and,
 /// with several silos, the work each silo did.
 ///
-///   sessions [--silos 1] [--concurrency 16,64] [--seconds 10] [--warmup 2] [--stored 1000000] [--history 10000]
+///   sessions [--silos 1] [--api-in-silo] [--concurrency 16,64] [--seconds 10] [--warmup 2] [--stored 1000000] [--history 10000]
 ///            [--configuration Release] [--pg ADMIN_CONNSTR] [--api URL --key KEY (an already running service: throughput only)]
 /// </summary>
 public static class SessionsBenchmark
@@ -43,12 +43,13 @@ public static class SessionsBenchmark
         SessionsBenchStack? stack = null;
         if (options.Api is null)
         {
-            Console.WriteLine($"  starting a stack of its own ({options.Configuration}, {options.Silos} silo(s), free ports, fresh database) ...");
-            stack = await SessionsBenchStack.StartAsync(options.Postgres, options.Configuration, options.Silos);
+            Console.WriteLine($"  starting a stack of its own ({options.Configuration}, {options.Silos} silo(s), " +
+                              $"{(options.ApiInSilo ? "the Api inside every silo" : "the Api as its own process")}, free ports, fresh database) ...");
+            stack = await SessionsBenchStack.StartAsync(options.Postgres, options.Configuration, options.Silos, options.ApiInSilo);
         }
         try
         {
-            var api = stack?.Api ?? options.Api!;
+            var api = stack?.ApiEndpoints[0] ?? options.Api!;
             var key = stack?.ApiKey ?? options.ApiKey!;
             var database = stack?.ConnectionString ?? options.Postgres;
             Console.WriteLine($"  api {api}");
@@ -64,6 +65,10 @@ public static class SessionsBenchmark
     {
         var maxConcurrency = options.Concurrency.Max();
         using var http = CreateClient(api, key, Math.Max(maxConcurrency, 4));
+        // The Api inside every silo: requests spread over the silos in turn, as a load balancer would.
+        var endpoints = (stack?.ApiEndpoints ?? [api]).Select(e => e == api ? http : CreateClient(e, key, Math.Max(maxConcurrency, 4))).ToArray();
+        var turn = 0L;
+        HttpClient Next() => endpoints[(int)(Interlocked.Increment(ref turn) % endpoints.Length)];
         using var browser = CreateClient(api, null, 4);
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var returnUrl = new Uri(api, "health/live").ToString();
@@ -91,7 +96,7 @@ public static class SessionsBenchmark
             var post = await SessionsLoad.MeasureAsync("POST /v1/patient-sessions", at, concurrency, async token =>
             {
                 var n = Interlocked.Increment(ref counter);
-                var id = await CreateAsync(http, $"bench-{run}-{n}", returnUrl, n, token);
+                var id = await CreateAsync(Next(), $"bench-{run}-{n}", returnUrl, n, token);
                 if (id is not null && created.Count < 20_000) created.Add(id);
                 return id is not null;
             });
@@ -105,22 +110,25 @@ public static class SessionsBenchmark
             var insert = await MeasureNpgsqlAsync(at, concurrency, database, sessionJson);
             rows.Add((concurrency, "create", post, insert, 0.40));
 
+            // An app polls the sessions its patients have open: 1,000 of them, warmed up by the warm-up
+            // (the first GET of a session activates its grain from its row; that cost is in the growth section).
+            var polled = ids.Take(1_000).ToArray();
             var get = await SessionsLoad.MeasureAsync("GET /v1/patient-sessions/{id}", at, concurrency, async token =>
-                await OkAsync(http, $"v1/patient-sessions/{ids[Random.Shared.Next(ids.Length)]}", token));
+                await OkAsync(Next(), $"v1/patient-sessions/{polled[Random.Shared.Next(polled.Length)]}", token));
             rows.Add((concurrency, "get session", get, await MeasureBareKestrelAsync(at, concurrency, key, sessionJson), 0.50));
 
             if (connectionId is not null)
             {
                 var connectionJson = await http.GetStringAsync($"v1/connections/{connectionId}");
                 var connection = await SessionsLoad.MeasureAsync("GET /v1/connections/{id}", at, concurrency, async token =>
-                    await OkAsync(http, $"v1/connections/{connectionId}", token));
+                    await OkAsync(Next(), $"v1/connections/{connectionId}", token));
                 rows.Add((concurrency, "get connection", connection, await MeasureBareKestrelAsync(at, concurrency, key, connectionJson), 0.50));
             }
 
             var listPath = $"v1/patients/{listPatient}/patient-sessions?limit=50";
             var listJson = await http.GetStringAsync(listPath);
             var list = await SessionsLoad.MeasureAsync("GET /v1/patients/{p}/patient-sessions?limit=50", at, concurrency, async token =>
-                await OkAsync(http, listPath, token));
+                await OkAsync(Next(), listPath, token));
             rows.Add((concurrency, "list sessions", list, await MeasureBareKestrelAsync(at, concurrency, key, listJson), 0.25));
 
             if (stack is not null)
@@ -294,7 +302,7 @@ public static class SessionsBenchmark
 /// <summary>The options of `sessions`.</summary>
 public sealed record SessionsBenchOptions(
     Uri? Api, string? ApiKey, string Postgres, int[] Concurrency, int Seconds, int WarmupSeconds,
-    int Silos, string Configuration, int Stored, int History)
+    int Silos, string Configuration, int Stored, int History, bool ApiInSilo)
 {
     public static SessionsBenchOptions? Parse(string[] args)
     {
@@ -307,6 +315,7 @@ public sealed record SessionsBenchOptions(
         int[] concurrency = [16, 64];
         int seconds = 10, warmup = 2, silos = 1, stored = 1_000_000, history = 10_000;
         var configuration = "Release";
+        var apiInSilo = false;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -323,10 +332,11 @@ public sealed record SessionsBenchOptions(
                 case "--stored" when int.TryParse(value, out var st) && st is >= 1_000 and <= 10_000_000: stored = st; i++; break;
                 case "--history" when int.TryParse(value, out var h) && h is >= 1 and <= 1_000_000: history = h; i++; break;
                 case "--configuration" when value is "Release" or "Debug": configuration = value; i++; break;
+                case "--api-in-silo": apiInSilo = true; break;
                 default:
                     Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'");
                     Console.Error.WriteLine("usage: sessions [--silos 1..9] [--concurrency 16,64] [--seconds 1..600] [--warmup 0..60] " +
-                                            "[--stored 1000..10000000] [--history 1..1000000] [--configuration Release|Debug] [--pg ADMIN_CONNSTR] " +
+                                            "[--stored 1000..10000000] [--history 1..1000000] [--api-in-silo] [--configuration Release|Debug] [--pg ADMIN_CONNSTR] " +
                                             "[--api URL --key KEY]");
                     return null;
             }
@@ -337,7 +347,7 @@ public sealed record SessionsBenchOptions(
             return null;
         }
         return new SessionsBenchOptions(api is null ? null : new Uri(api.TrimEnd('/') + "/"), key, pg, concurrency, seconds, warmup,
-            silos, configuration, stored, history);
+            silos, configuration, stored, history, apiInSilo);
     }
 
     private static int[]? ParseList(string text)
