@@ -197,7 +197,25 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(_adminConnectionString);
         await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        // An autovacuum worker of the server's own role can hold the database a little while (FORCE may
+        // not end it): try again for a minute, then say what is left rather than fail the run.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException) when (attempt < 30)
+            {
+                await Task.Delay(2000);
+            }
+            catch (PostgresException e)
+            {
+                Console.Error.WriteLine($"could not drop the benchmark database {_database} ({e.MessageText}); drop it later with DROP DATABASE {_database}");
+                return;
+            }
+        }
     }
 }
