@@ -38,6 +38,7 @@ public static class GrainsServiceCollectionExtensions
         Sync.SyncServiceCollectionExtensions.AddPatientConnectSync(services, configuration);
         Sync.CompartmentTypeServiceCollectionExtensions.AddPatientConnectCompartmentTypes(services, configuration);
         services.AddPatientConnectEventOutbox(configuration);
+        AddSessionStore(services, configuration);
         services.AddPatientConnectRefresh(configuration);
         services.AddOptions<AuthorizationOptions>().Bind(configuration.GetSection(AuthorizationOptions.SectionName));
 
@@ -69,6 +70,39 @@ public static class GrainsServiceCollectionExtensions
             // One circuit per EHR host: one hospital being down must not open the breaker for all.
             .SelectPipelineByAuthority();
 
+        return services;
+    }
+
+    /// <summary>
+    /// The storage the session grains name (<see cref="Sessions.SessionStore.Name"/>): pc_patient_sessions when
+    /// ConnectionStrings:Postgres is set (every silo), otherwise memory (the in-process test cluster). The
+    /// same object answers patients' lists and the expiry schedule (<see cref="Sessions.ISessionIndex"/>).
+    /// </summary>
+    private static void AddSessionStore(IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
+        {
+            services.TryAddSingleton<Sessions.ISessionIndex>(sp => new Sessions.InMemorySessionStore(
+                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.TryAddSingleton<Sessions.ISessionIndex>(sp => new Sessions.PostgresSessionStore(
+                sp.GetRequiredService<WebhookDatabase>().DataSource,
+                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>()));
+        }
+        // Behind the same wrapper as the generic storage: "database away" reaches callers as a 503.
+        services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(Sessions.SessionStore.Name, (sp, _) =>
+            new Resilience.UnavailableAwareGrainStorage((Orleans.Storage.IGrainStorage)sp.GetRequiredService<Sessions.ISessionIndex>()));
+    }
+
+    /// <summary>
+    /// The sessions' durable expiry trigger (a hosted service in every silo). Registered after UseOrleans
+    /// (or in a test cluster's configurator) so it starts once the silo is active.
+    /// </summary>
+    public static IServiceCollection AddPatientConnectSessionScheduler(this IServiceCollection services)
+    {
+        services.AddHostedService<Sessions.SessionScheduler>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using PatientConnect.Silo;
 using PatientConnect.Silo.Migrations;
+using PatientConnect.Api.Hosting;
 using PatientConnect.ServiceDefaults;
 
 // Exit codes: 0 ok, 1 configuration missing or invalid, 2 database unreachable, 3 migration failed.
@@ -16,10 +17,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 SiloSettings settings;
+ClusterSettings cluster;
 try
 {
     // The settings shared with the Api first (an optional file), then the silo's own.
-    ClusterSettings.Load(builder);
+    cluster = ClusterSettings.Load(builder);
     SiloSettings.AddSourcesFile(builder.Configuration, hostArgs);
     settings = SiloSettings.Read(builder.Configuration, requireSiloKeys: !migrateOnly);
 }
@@ -29,9 +31,14 @@ catch (Exception e) when (e is SiloConfigurationException or ClusterSettingsExce
     return 1;
 }
 
+// The Api inside this silo (PatientConnect:Api:InSilo): the same routes on this silo's HTTP port,
+// calling grains through the silo itself (local activations without the gateway hop). Off by default;
+// see README "Performance" for what it measured.
+var apiInSilo = !migrateOnly && builder.Configuration.GetValue("PatientConnect:Api:InSilo", false);
 if (!migrateOnly)
 {
     builder.AddPatientConnectSilo(settings);
+    if (apiInSilo) builder.AddPatientConnectApi(cluster, new PatientConnect.Api.Health.ClusterConnectionState());
 }
 
 using var host = builder.Build();
@@ -48,7 +55,15 @@ if (!migrateOnly)
         Console.Error.WriteLine($"PatientConnect.Silo: invalid configuration: {e.Message}");
         return 1;
     }
-    host.MapDefaultEndpoints();
+    if (apiInSilo)
+    {
+        // The Api's own /health (a grain and Postgres answer) and /metrics come with it.
+        host.UsePatientConnectApi();
+    }
+    else
+    {
+        host.MapDefaultEndpoints();
+    }
 }
 
 var migrated = await SchemaMigration.MigrateAsync(host.Services, settings, logger);

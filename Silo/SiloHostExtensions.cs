@@ -94,6 +94,7 @@ public static class SiloHostExtensions
         builder.Services.AddHostedService<ApiKeySeeder>();
         builder.Services.AddHostedService<Retention.RetentionScheduler>();
         builder.Services.AddPatientConnectWebhookDispatcher();
+        builder.Services.AddPatientConnectSessionScheduler();
         builder.Services.AddHostedService<PatientConnect.Grains.Security.TokenKeyRotation>();
 
         builder.Services.Configure<HostOptions>(o =>

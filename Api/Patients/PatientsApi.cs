@@ -38,8 +38,8 @@ public static class PatientsApi
         var pageCursor = QueryParameters.Cursor(cursor, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var page = await cluster.GetGrain<IPatientGrain>(Ids.PatientKey(http.TenantId(), patientId))
-            .ListSessions(new SessionListQuery(statusFilter, pageSize, pageCursor));
+        var page = await cluster.GetGrain<IPatientSessionListGrain>(0)
+            .List(http.TenantId(), patientId, new SessionListQuery(statusFilter, pageSize, pageCursor));
         return TypedResults.Ok(new ListJson<SessionJson>(page.Data.Select(SessionJson.From).ToList(), page.NextCursor));
     }
 

@@ -17,12 +17,13 @@ public sealed record CreateSessionBody(
     string MetadataJson,
     PatientHints? Hints = null)
 {
-    public const int DefaultExpiresIn = 1800;
-    public const int MinExpiresIn = 60;
-    public const int MaxExpiresIn = 86400;
-    public const int MaxRecommended = 20;
-    public const int MaxMetadataBytes = 4096;
-    public const int MaxUrlLength = 2048;
+    // The limits are the domain's (SessionRules), shared with the session grain that checks them again.
+    public const int DefaultExpiresIn = SessionRules.DefaultExpiresInSeconds;
+    public const int MinExpiresIn = SessionRules.MinExpiresInSeconds;
+    public const int MaxExpiresIn = SessionRules.MaxExpiresInSeconds;
+    public const int MaxRecommended = SessionRules.MaxRecommendedSources;
+    public const int MaxMetadataBytes = SessionRules.MaxMetadataBytes;
+    public const int MaxUrlLength = SessionRules.MaxUrlLength;
 
     private static readonly HashSet<string> KnownFields =
         ["patient_id", "return_url", "source_id", "recommended_source_ids", "expires_in", "metadata", "patient_zip", "patient_state", "locale"];
@@ -138,7 +139,7 @@ public sealed record CreateSessionBody(
             return null;
         }
         var text = value.Value.GetString()!;
-        if (ReturnUrls.Check(text, allowLoopbackHttp) is { } problem)
+        if (SessionRules.CheckReturnUrl(text, allowLoopbackHttp) is { } problem)
         {
             errors.Add(new FieldError(field, problem));
             return null;

@@ -5,7 +5,6 @@ using PatientConnect.Api.Errors;
 using PatientConnect.Api.Hosting;
 using PatientConnect.Api.Idempotency;
 using PatientConnect.Contract;
-using PatientConnect.Patients;
 using PatientConnect.Sessions;
 
 namespace PatientConnect.Api.Sessions;
@@ -48,8 +47,9 @@ public static class SessionsApi
         var sessionId = Ids.NewSessionId();
         return await IdempotentPost.RunAsync(http, cluster, time, tenantId, body.Raw, async () =>
         {
-            var result = await cluster.GetGrain<IPatientGrain>(Ids.PatientKey(tenantId, request.PatientId))
-                .CreateSession(new CreateSession(
+            // One stored row and no grain activation: the opener (a stateless worker) checks and inserts it.
+            var result = await cluster.GetGrain<ISessionOpenerGrain>(0)
+                .Open(new CreateSession(
                     tenantId,
                     request.PatientId,
                     request.ReturnUrl,

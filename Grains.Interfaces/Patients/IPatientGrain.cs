@@ -5,8 +5,8 @@ using PatientConnect.Sessions;
 namespace PatientConnect.Patients;
 
 /// <summary>
-/// One patient of one tenant, keyed by <see cref="Ids.PatientKey"/>. Holds its session ids
-/// (newest first, with their status for filtering) and its connection per source.
+/// One patient of one tenant, keyed by <see cref="Ids.PatientKey"/>. Holds its connection per source;
+/// its sessions are listed from the session rows (<see cref="IPatientSessionListGrain"/>).
 /// </summary>
 [Alias("pc.IPatientGrain")]
 public interface IPatientGrain : IGrainWithStringKey
@@ -19,9 +19,6 @@ public interface IPatientGrain : IGrainWithStringKey
 
     /// <summary>The connection id for this source, created on first use so a reconnect reuses it.</summary>
     [Alias("GetOrAddConnectionId"), Retryable] Task<string> GetOrAddConnectionId(string sourceId);
-
-    /// <summary>A session of this patient changed status (kept here so lists can filter without fan-out).</summary>
-    [Alias("SessionChanged"), Retryable] Task SessionChanged(string sessionId, SessionStatus status);
 
     /// <summary>A patient exists from its first session (CONTRACT.md); the patient routes answer 404 otherwise.</summary>
     [ReadOnly, Alias("Exists"), Retryable] Task<bool> Exists();

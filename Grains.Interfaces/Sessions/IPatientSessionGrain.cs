@@ -4,8 +4,18 @@ namespace PatientConnect.Sessions;
 [Alias("pc.IPatientSessionGrain")]
 public interface IPatientSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Opens the session (called by the patient grain); the expiry reminder starts here.</summary>
+    /// <summary>
+    /// Opens the session after checking the request against <see cref="SessionRules"/> and the directory:
+    /// the new session, or the refused field. The caller picks the session id (the grain's key) once, so
+    /// a retried call finds the session its first attempt made. One durable write.
+    /// </summary>
+    [Alias("Open"), Retryable] Task<CreateSessionResult> Open(CreateSession request);
+
+    /// <summary>Opens the session from a request already checked (tests use it for lifetimes under the 60 s floor).</summary>
     [Alias("Create"), Retryable] Task<SessionView> Create(CreateSession request);
+
+    /// <summary>Its stored due time has come (the scheduler): record the expiry, or finish a callback's leftovers.</summary>
+    [Alias("Wake"), Retryable] Task Wake();
 
     /// <summary>The session, or null when it does not exist or belongs to another tenant.</summary>
     /// <remarks>

@@ -52,6 +52,14 @@ public sealed class ErasureStore(
             Add(command, tenantId, patientId, sessionIds, connectionIds);
             await command.ExecuteNonQueryAsync();
         }
+        // The patient's session rows (Grains/Sessions: state, list and expiry schedule in one table), also
+        // any session opened while the job ran.
+        await using (var command = new NpgsqlCommand(
+            "DELETE FROM pc_patient_sessions WHERE (tenant_id = @tenant AND patient_id = @patient) OR session_id = ANY(@sessions)", connection, tx))
+        {
+            Add(command, tenantId, patientId, sessionIds, connectionIds);
+            await command.ExecuteNonQueryAsync();
+        }
         // The refresh schedule (Grains/Refresh) and the connections-by-status projection behind the cluster gauge.
         await using (var command = new NpgsqlCommand("DELETE FROM pc_refresh_schedule WHERE connection_id = ANY(@connections)", connection, tx))
         {

@@ -23,7 +23,6 @@ public sealed class RetentionGrain(
     public const string ReminderName = "retention";
 
     // The [PersistentState] name of PatientSessionGrain: the ADO.NET provider stores it as graintypestring.
-    private const string SessionStateName = "session";
 
     private RetentionOptions O => options.Value;
 
@@ -70,18 +69,17 @@ public sealed class RetentionGrain(
                 LIMIT @batch)
             """, idempotencyCutoff, cluster.Value.ServiceId);
 
-        // Ended sessions only; the stored state is plain JSON (UseSystemTextJsonGrainStorageSerializer), its
-        // status the enum's number (Open 0, Complete 1, Expired 2) or, should the serializer change, its name.
+        // Ended sessions only (status 1 complete, 2 expired), from their own table (migration 0030), and
+        // only once nothing is due on them (a follow-up or event still to hand on keeps the row).
         long sessions = 0;
         if (O.SessionHistory > TimeSpan.Zero)
         {
             sessions = await DeleteInBatchesAsync("""
-                DELETE FROM orleansstorage WHERE ctid IN (
-                    SELECT ctid FROM orleansstorage
-                    WHERE serviceid = @service AND graintypestring = @sessionState AND modifiedon < @cutoff
-                      AND coalesce(convert_from(payloadbinary, 'UTF8')::jsonb ->> 'Status', '') IN ('1', '2', 'Complete', 'Expired')
+                DELETE FROM pc_patient_sessions WHERE session_id IN (
+                    SELECT session_id FROM pc_patient_sessions
+                    WHERE status IN (1, 2) AND due_at IS NULL AND modified_at < @cutoff
                     LIMIT @batch)
-                """, (DateTimeOffset.UtcNow - O.SessionHistory).UtcDateTime, cluster.Value.ServiceId);
+                """, DateTimeOffset.UtcNow - O.SessionHistory);
         }
 
         var report = new RetentionReport(attempts, deliveries, events, idempotency, sessions);
@@ -104,7 +102,6 @@ public sealed class RetentionGrain(
             {
                 command.Parameters.AddWithValue("service", service);
                 command.Parameters.AddWithValue("stateName", IdempotencyGrain.StateName);
-                command.Parameters.AddWithValue("sessionState", SessionStateName);
             }
             var deleted = await command.ExecuteNonQueryAsync();
             total += deleted;

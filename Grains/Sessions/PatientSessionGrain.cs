@@ -105,10 +105,12 @@ public sealed class PatientSessionState
 
 /// <summary>
 /// One patient session (key: its ps_ id): open → complete | expired. Runs the SMART authorization
-/// code flow for it, and expires it by a durable reminder that survives silo restarts.
+/// code flow for it. Stored as one row of pc_patient_sessions (<see cref="SessionStore"/>), whose due_at
+/// column is its durable schedule: <see cref="SessionScheduler"/> wakes it at expires_at (and soon after a
+/// callback a lost silo left unfinished), across restarts, without a reminder row per session.
 /// </summary>
 public sealed partial class PatientSessionGrain(
-    [PersistentState("session", "store")] IPersistentState<PatientSessionState> state,
+    [PersistentState("session", SessionStore.Name)] IPersistentState<PatientSessionState> state,
     SourceCatalog catalog,
     SmartClient smart,
     IOptions<PatientConnectOptions> options,
@@ -118,9 +120,10 @@ public sealed partial class PatientSessionGrain(
     Security.TokenProtector protector) : Grain, IPatientSessionGrain, IRemindable
 {
     // A crash between a status write and its outbox insert leaves the event pending in the stored state;
-    // the expiry reminder is only removed after the flush, so it re-activates the grain to send it.
+    // the stored row stays due until a write after the flush, so the scheduler re-activates the grain to send it.
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        storedHasWork = SessionSchedule.HasWork(S);
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         if (S.FollowUp is not null)
         {
@@ -139,15 +142,15 @@ public sealed partial class PatientSessionGrain(
         }
         catch (Exception e)
         {
-            logger.LogWarning("Session {SessionId}: finishing the recorded callback failed ({Kind}); the reminder will retry", Id, e.GetType().Name);
+            logger.LogWarning("Session {SessionId}: finishing the recorded callback failed ({Kind}); the scheduler will retry", Id, e.GetType().Name);
         }
     }
 
+    /// <summary>The per-session reminder of earlier versions; one still registered only wakes the grain once more.</summary>
     public const string ExpiryReminder = "expire";
 
-    // Reminders below a minute need a silo-wide option change; the first tick comes at expires_at anyway,
-    // the period only matters when a tick fails and must run again.
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    /// <summary>Whether the stored row has a due time (see <see cref="SessionSchedule"/>): a write clears it once nothing is left.</summary>
+    private bool storedHasWork;
 
     // Fallback when a token response omits expires_in: assume short, so a refresh comes early rather than late.
     private static readonly TimeSpan AssumedAccessLifetime = TimeSpan.FromMinutes(5);
@@ -167,26 +170,50 @@ public sealed partial class PatientSessionGrain(
             throw new InvalidOperationException($"Session {Id} already exists.");
         }
         var now = request.CreatedAt ?? timeProvider.GetUtcNow();
-        state.State = new PatientSessionState
-        {
-            TenantId = request.TenantId,
-            PatientId = request.PatientId,
-            ReturnUrl = request.ReturnUrl,
-            SourceId = request.SourceId,
-            RecommendedSourceIds = [.. request.RecommendedSourceIds.Distinct(StringComparer.Ordinal)],
-            MetadataJson = string.IsNullOrWhiteSpace(request.MetadataJson) ? "{}" : request.MetadataJson,
-            CreatedAt = now,
-            ExpiresAt = now + request.ExpiresIn,
-            Status = SessionStatus.Open,
-            Hints = request.Hints,
-        };
-        await state.WriteStateAsync();
-        // Registered after the write: if it failed, the session still never works past expires_at
-        // (every entry point checks the time), only the expired status would be recorded late.
-        await this.RegisterOrUpdateReminder(ExpiryReminder, Max(S.ExpiresAt - timeProvider.GetUtcNow(), TimeSpan.Zero), ReminderPeriod);
-        logger.LogInformation("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
+        state.State = NewSessions.State(request, now);
+        // The one durable write of a create: the session, its place in the patient's list and its
+        // expiry schedule are all this row.
+        await Save();
+        // Debug, not Information: a line per create is a cost on the hot path; the metric counts them.
+        logger.LogDebug("Session {SessionId} opened, expires {ExpiresAt:O}", Id, S.ExpiresAt);
         Telemetry.PatientConnectMetrics.SessionCreated();
         return View(now);
+    }
+
+    public async Task<CreateSessionResult> Open(CreateSession request)
+    {
+        if (request.SessionId != Id) throw new ArgumentException("The request's session id must be the grain's.", nameof(request));
+        if (NewSessions.Check(request, catalog, options.Value) is { } refusal) return refusal;
+        return new CreateSessionResult(await Create(request), null, null);
+    }
+
+
+    /// <summary>Writes the state; the store derives the row's list columns and due time from it.</summary>
+    private async Task Save()
+    {
+        await state.WriteStateAsync();
+        storedHasWork = SessionSchedule.HasWork(S);
+    }
+
+    public async Task Wake()
+    {
+        if (!S.Exists) return;
+        var now = timeProvider.GetUtcNow();
+        if (S.Status == SessionStatus.Open && S.FollowUp is null)
+        {
+            if (now < S.ExpiresAt)
+            {
+                // Woken early (clocks of two silos apart, or a claim of a row since re-aimed): store the
+                // due time again, so the schedule points at the real expiry.
+                await Save();
+                return;
+            }
+            await Expire();
+            return;
+        }
+        // Finished (or a callback outcome recorded): a wake here means a follow-up or a notification did
+        // not happen (a silo lost mid-callback); all are idempotent, so do them again.
+        await FinishFollowUp();
     }
 
     public Task<SessionView?> Get(string tenantId) =>
@@ -257,7 +284,7 @@ public sealed partial class PatientSessionGrain(
             StartedAt = timeProvider.GetUtcNow(),
         };
         S.ChosenSourceId = sourceId;
-        await state.WriteStateAsync();
+        await Save();
         logger.LogInformation("Session {SessionId}: authorizing at {SourceId}", Id, sourceId);
         var url = SmartClient.BuildAuthorizeUrl(config, registration.ClientId, redirectUri, scopes, oauthState, pkce.Challenge);
         return new ConnectStep(url, null, null, ReturnLink(S.Status));
@@ -318,11 +345,9 @@ public sealed partial class PatientSessionGrain(
         {
             tx.Used = true;
             tx.CallbackHash = callbackHash;
-            // The reminder comes back within minutes, not at expires_at, in case this silo is lost
-            // between the outcome and its follow-up; finishing the callback stops it again.
-            await Task.WhenAll(
-                state.WriteStateAsync(),
-                this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod));
+            // The outcome written next carries its own due time (soon, while its follow-up is pending),
+            // so a silo lost between the outcome and its follow-up leaves the scheduler something to wake.
+            await Save();
         }
 
         CallbackFollowUp followUp;
@@ -362,9 +387,9 @@ public sealed partial class PatientSessionGrain(
         }
         catch (Exception e)
         {
-            // The outcome is stored; the reminder (within minutes) or the next call finishes the rest.
+            // The outcome is stored, due soon: the scheduler (within minutes) or the next call finishes the rest.
             // The patient still goes back to the app with it.
-            logger.LogWarning("Session {SessionId}: connection follow-up failed ({Kind}); kept for the reminder", Id, e.GetType().Name);
+            logger.LogWarning("Session {SessionId}: connection follow-up failed ({Kind}); kept for the scheduler", Id, e.GetType().Name);
         }
         return Outcome();
     }
@@ -398,7 +423,7 @@ public sealed partial class PatientSessionGrain(
             // The connection holds the tokens now; the session keeps none.
             S.FollowUp = null;
             S.ConnectionStatus = view.Status;
-            await state.WriteStateAsync();
+            await Save();
         }
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         if (S.Status != SessionStatus.Open) await AfterStatusChange(S.Status);
@@ -419,29 +444,15 @@ public sealed partial class PatientSessionGrain(
     private static string HashOf(OAuthCallback callback) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{callback.Code}\n{callback.Error}")));
 
+    /// <summary>
+    /// A reminder registered by an earlier version (one per session): retired, and the grain woken once
+    /// as it would have been; the stored schedule does the rest from now on.
+    /// </summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ExpiryReminder) return;
-        if (!S.Exists)
-        {
-            await StopReminder();
-            return;
-        }
-        var now = timeProvider.GetUtcNow();
-        if (S.Status == SessionStatus.Open)
-        {
-            if (now < S.ExpiresAt)
-            {
-                // Fired early (clock skew between silos): aim again at the real expiry.
-                await this.RegisterOrUpdateReminder(ExpiryReminder, S.ExpiresAt - now, ReminderPeriod);
-                return;
-            }
-            await Expire();
-            return;
-        }
-        // Already finished: a tick here means a follow-up, a notification or the unregistration did not
-        // happen (a silo lost mid-callback); all are idempotent, so do them again.
-        await FinishFollowUp();
+        if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        await Wake();
     }
 
     /// <summary>The code exchange and the id_token check; every failure becomes a SmartException.</summary>
@@ -506,7 +517,7 @@ public sealed partial class PatientSessionGrain(
             tx.CodeVerifierProtected = null;
         }
         S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionExpired, S.TenantId!, View(timeProvider.GetUtcNow()), timeProvider.GetUtcNow()));
-        await state.WriteStateAsync();
+        await Save();
         await Webhooks.EventLog.FlushAsync(S.PendingEvents, outbox, logger, Id);
         logger.LogInformation("Session {SessionId} expired", Id);
         Telemetry.PatientConnectMetrics.SessionExpired();
@@ -532,38 +543,33 @@ public sealed partial class PatientSessionGrain(
         S.FollowUp = followUp;
         S.Transaction = null;
         S.PendingEvents.Add(Webhooks.EventJson.ForSession(PatientConnect.Webhooks.WebhookEventTypes.SessionCompleted, S.TenantId!, View(S.CompletedAt.Value), S.CompletedAt.Value));
-        await state.WriteStateAsync();
+        await Save();
         logger.LogInformation("Session {SessionId} complete: {Outcome}", Id, error ?? "success");
         Telemetry.PatientConnectMetrics.ConnectFinished(catalog, S.ChosenSourceId ?? S.SourceId, error ?? "success");
     }
 
     /// <summary>
-    /// Tells the patient grain and stops the reminder. The new status is already stored, so a failure
-    /// here must not fail the patient's redirect: the reminder is still registered and, when it fires,
-    /// repeats both steps (see ReceiveReminder).
+    /// Once the status change, its follow-up and its events are all handed on, a write takes the row off
+    /// the schedule (its events were flushed after the write that stored them, so that write still said
+    /// "due"). The new status is already stored, so a failure here must not fail the patient's redirect:
+    /// the row stays due and the scheduler wakes the grain to try again.
     /// </summary>
     private async Task AfterStatusChange(SessionStatus status)
     {
+        if (!storedHasWork || SessionSchedule.HasWork(S)) return;
         try
         {
-            await Patient().SessionChanged(Id, status);
-            await StopReminder();
+            await Save();
         }
         catch (Exception e)
         {
-            logger.LogWarning("Session {SessionId}: follow-up of the {Status} status failed ({Kind}); the reminder will retry", Id, status, e.GetType().Name);
+            logger.LogWarning("Session {SessionId}: settling the {Status} status failed ({Kind}); the scheduler will retry", Id, status, e.GetType().Name);
         }
-    }
-
-    private async Task StopReminder()
-    {
-        if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     private IPatientGrain Patient() => GrainFactory.GetGrain<IPatientGrain>(Ids.PatientKey(S.TenantId!, S.PatientId));
 
-    private SessionStatus EffectiveStatus(DateTimeOffset now) =>
-        S.Status == SessionStatus.Open && now >= S.ExpiresAt ? SessionStatus.Expired : S.Status;
+    private SessionStatus EffectiveStatus(DateTimeOffset now) => SessionViews.EffectiveStatus(S, now);
 
     private ConnectStep Refuse(ConnectRefusal kind, string code, string message) =>
         new(null, code, message, ReturnLink(EffectiveStatus(timeProvider.GetUtcNow())), kind);
@@ -603,30 +609,7 @@ public sealed partial class PatientSessionGrain(
         return QueryHelpers.AddQueryString(S.ReturnUrl, query);
     }
 
-    private SessionView View(DateTimeOffset now) => new(
-        Id,
-        S.PatientId,
-        EffectiveStatus(now),
-        options.Value.SessionUrl(Id),
-        S.ReturnUrl,
-        ReportedSourceId(),
-        S.ConnectionId,
-        S.ConnectionStatus,
-        S.Error,
-        S.ErrorDescription,
-        S.MetadataJson,
-        S.CreatedAt,
-        S.ExpiresAt,
-        S.CompletedAt,
-        S.RecommendedSourceIds.ToArray(),
-        S.Hints);
-
-    /// <summary>
-    /// Direct mode: the source the app named. Hosted mode: none while the patient is choosing; once the
-    /// session is complete, the source they chose last (the one its only transaction went to).
-    /// </summary>
-    private string? ReportedSourceId() =>
-        S.SourceId ?? (S.Status == SessionStatus.Complete ? S.ChosenSourceId : null);
+    private SessionView View(DateTimeOffset now) => SessionViews.From(Id, S, options.Value, now);
 
     private static string? NonceOf(string? oauthState)
     {
@@ -655,8 +638,6 @@ public sealed partial class PatientSessionGrain(
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
     // RFC 6749 error codes are short ASCII tokens; anything else from the query string is not echoed.
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex ErrorCodePattern();
@@ -665,7 +646,9 @@ public sealed partial class PatientSessionGrain(
     public async Task<bool> Erase(string tenantId)
     {
         if (!S.Exists || S.TenantId != tenantId) return false;
-        await StopReminder();
+        // Sessions are woken by the session schedule (their row, which ClearStateAsync deletes); an expiry
+        // reminder of an earlier version may still exist.
+        if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
         await state.ClearStateAsync();
         state.State = new PatientSessionState();
         DeactivateOnIdle();

@@ -110,6 +110,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton<TimeProvider>(SharedClock);
             silo.Services.AddPatientConnectGrains(SharedConfiguration!);
+            silo.Services.AddPatientConnectSessionScheduler();
             // The silo's own retry and database-outage filters, as in production, and the test's faults.
             silo.AddPatientConnectResilience();
             silo.AddIncomingGrainCallFilter<FaultInjection>();

@@ -25,6 +25,24 @@ public sealed class SessionTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_retried_create_finds_the_session_its_first_attempt_stored_and_another_tenant_cannot_take_its_id()
+    {
+        var patient = TestData.NewPatientId();
+        var opener = f.Grains.GetGrain<ISessionOpenerGrain>(0);
+        var request = TestData.Request(A, patient) with { SessionId = Ids.NewSessionId() };
+        var first = await opener.Open(request);
+        f.Clock.Advance(TimeSpan.FromSeconds(5));
+        var again = await opener.Open(request);
+
+        Assert.Equal(first.Session, again.Session);
+        Assert.Equal([first.Session!.Id], (await Patient(A, patient).ListSessions(new SessionListQuery(null, 50, null))).Data.Select(v => v.Id));
+        // The same id for another tenant is never answered with the stored session.
+        await Assert.ThrowsAnyAsync<Exception>(() => opener.Open(TestData.Request(B, patient) with { SessionId = request.SessionId }));
+        Assert.Null(await f.Grains.GetGrain<IPatientSessionGrain>(request.SessionId!).Get(B));
+        Assert.Equal(first.Session, await f.Grains.GetGrain<IPatientSessionGrain>(request.SessionId!).Get(A));
+    }
+
+    [Fact]
     public async Task Unknown_source_id_is_refused_naming_the_field()
     {
         var patient = TestData.NewPatientId();
@@ -68,11 +86,11 @@ public sealed class SessionTests(ClusterFixture f)
     [Fact]
     public void Loopback_http_return_urls_pass_only_when_allowed()
     {
-        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://127.0.0.1:5000/back", allowLoopbackHttp: true));
-        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://localhost/back", allowLoopbackHttp: true));
-        Assert.True(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://[::1]:80/back", allowLoopbackHttp: true));
-        Assert.False(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://127.0.0.2/back", allowLoopbackHttp: true));
-        Assert.False(Grains.Patients.PatientGrain.IsAllowedReturnUrl("http://10.0.0.1/back", allowLoopbackHttp: true));
+        Assert.Null(SessionRules.CheckReturnUrl("http://127.0.0.1:5000/back", allowLoopbackHttp: true));
+        Assert.Null(SessionRules.CheckReturnUrl("http://localhost/back", allowLoopbackHttp: true));
+        Assert.Null(SessionRules.CheckReturnUrl("http://[::1]:80/back", allowLoopbackHttp: true));
+        Assert.NotNull(SessionRules.CheckReturnUrl("http://127.0.0.2/back", allowLoopbackHttp: true));
+        Assert.NotNull(SessionRules.CheckReturnUrl("http://10.0.0.1/back", allowLoopbackHttp: true));
     }
 
     [Fact]
@@ -169,7 +187,7 @@ public sealed class SessionTests(ClusterFixture f)
     }
 
     [Fact]
-    public async Task Reminder_records_the_expiry_and_tells_the_patient()
+    public async Task Durable_schedule_records_the_expiry_and_the_list_shows_it()
     {
         var patient = TestData.NewPatientId();
         var sessionId = Ids.NewSessionId();
@@ -178,16 +196,25 @@ public sealed class SessionTests(ClusterFixture f)
         await grain.Create(TestData.Request(A, patient, expiresIn: TimeSpan.FromSeconds(2)));
         f.Clock.Advance(TimeSpan.FromSeconds(3));
 
-        // Moving the clock back shows whether "expired" was stored (reminder) or only computed (clock).
+        // Moving the clock back shows whether "expired" was stored (the scheduler woke the grain) or only
+        // computed (clock).
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
             f.Clock.Advance(TimeSpan.FromSeconds(-3));
             var status = (await grain.Get(A))!.Status;
+            // The list reads the stored rows: with the clock before expires_at, only a stored expiry shows.
+            var listed = status == SessionStatus.Expired
+                ? (await Patient(A, patient).ListSessions(new SessionListQuery(SessionStatus.Expired, 50, null))).Data.Select(v => v.Id).ToArray()
+                : [];
             f.Clock.Advance(TimeSpan.FromSeconds(3));
-            if (status == SessionStatus.Expired) return;
+            if (status == SessionStatus.Expired)
+            {
+                Assert.Equal([sessionId], listed);
+                return;
+            }
             await Task.Delay(250, TestContext.Current.CancellationToken);
         }
-        Assert.Fail("The expiry reminder did not mark the session expired within 20 s.");
+        Assert.Fail("The session scheduler did not mark the session expired within 20 s.");
     }
 }

@@ -86,7 +86,7 @@ public sealed class RetentionTests(TokenServices services) : EndToEndTest(servic
         foreach (var id in new[] { endedId, openId })
         {
             Assert.Equal(1, await ExecuteAsync(db,
-                "UPDATE orleansstorage SET modifiedon = modifiedon - interval '100 days' WHERE graintypestring = 'session' AND grainidextensionstring = @id",
+                "UPDATE pc_patient_sessions SET modified_at = modified_at - interval '100 days' WHERE session_id = @id",
                 ("id", id)));
         }
 
@@ -100,7 +100,7 @@ public sealed class RetentionTests(TokenServices services) : EndToEndTest(servic
     }
 
     private static Task<long> SessionRowsAsync(NpgsqlConnection db, string sessionId) => ScalarAsync<long>(db,
-        "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'session' AND grainidextensionstring = @id", ("id", sessionId));
+        "SELECT count(*) FROM pc_patient_sessions WHERE session_id = @id", ("id", sessionId));
 
     private sealed record Rows(long Outbox, long Delivery);
 

@@ -1,0 +1,16 @@
+namespace PatientConnect.Sessions;
+
+/// <summary>
+/// Opens patient sessions (POST /v1/patient-sessions): checks the request and stores the new session
+/// in one write, without activating its grain (the first call to the session activates it from the
+/// stored row). A stateless worker, so a create runs on the silo the call arrives at.
+/// </summary>
+[Alias("pc.ISessionOpenerGrain")]
+public interface ISessionOpenerGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// The new session, or the refused field. <see cref="CreateSession.SessionId"/> is required: the
+    /// caller picks it once, so a retried call finds the session its first attempt stored.
+    /// </summary>
+    [Alias("Open"), Retryable] Task<CreateSessionResult> Open(CreateSession request);
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using PatientConnect.Common;
+using PatientConnect.Grains.Common;
+using PatientConnect.Sessions;
+
+namespace PatientConnect.Grains.Sessions;
+
+/// <summary>Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id).</summary>
+/// <remarks>Reentrant for the same reason as <see cref="SessionOpenerGrain"/>: no state, and a query's wait is not a reason to queue the next.</remarks>
+[StatelessWorker, Reentrant]
+public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<PatientConnectOptions> options, TimeProvider time)
+    : Grain, IPatientSessionListGrain
+{
+    public async Task<Page<SessionView>> List(string tenantId, string patientId, SessionListQuery query)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        ArgumentException.ThrowIfNullOrEmpty(patientId);
+        var limit = Cursors.Clamp(query.Limit);
+        SessionKey? after = string.IsNullOrEmpty(query.Cursor) ? null : SessionKey.FromCursor(query.Cursor);
+        var now = time.GetUtcNow();
+        // One more than the page: whether a next page exists without a second query.
+        var rows = await index.ListAsync(new SessionListFilter(tenantId, patientId, query.Status, now, after, limit + 1));
+        var page = rows.Take(limit).ToList();
+        var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
+        return new Page<SessionView>(page.Select(r => SessionViews.From(r.Id, r.State, options.Value, now)).ToArray(), next);
+    }
+}
