@@ -54,7 +54,7 @@ public sealed class ConnectableFirstTests
     public void Only_connectable_leaves_just_the_sandbox_hospitals_when_nothing_else_is_registered()
     {
         var all = Development.Value.Index.Search(new SourceQuery(null, null, null, null, null, 100, null, ConnectableOnly: true), 100, null);
-        Assert.Equal(["Lakeside Medical Center", "Riverside General Hospital", "Summit Health Plan"], all.Items.Select(s => s.Name));
+        Assert.Equal(["Lakeside Medical Center", "Northgate Community Hospital", "Riverside General Hospital", "Summit Health Plan"], all.Items.Select(s => s.Name));
         Assert.False(all.More);
     }
 

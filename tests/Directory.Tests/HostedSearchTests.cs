@@ -45,7 +45,7 @@ public sealed class HostedSearchTests
         var settings = Settings();
         Assert.True(settings.ConnectableOnly);
         var view = await HostedSearch.ViewAsync(new Directory(Development.Value), Page(), null, null, settings);
-        Assert.Equal(["Lakeside Medical Center", "Riverside General Hospital", "Summit Health Plan"], view.Results.Select(s => s.Name));
+        Assert.Equal(["Lakeside Medical Center", "Northgate Community Hospital", "Riverside General Hospital", "Summit Health Plan"], view.Results.Select(s => s.Name));
         Assert.False(view.Prompt);
     }
 
@@ -69,7 +69,7 @@ public sealed class HostedSearchTests
         var view = await HostedSearch.ViewAsync(new Directory(Development.Value), Page([Id("Summit Health Plan")], new PatientHints(null, "MO", null)), null, null, Settings());
         Assert.Equal(["Summit Health Plan"], view.Recommended.Select(s => s.Name));
         Assert.Equal(["Lakeside Medical Center"], view.Near.Select(s => s.Name));
-        Assert.Equal(["Riverside General Hospital"], view.Results.Select(s => s.Name));
+        Assert.Equal(["Northgate Community Hospital", "Riverside General Hospital"], view.Results.Select(s => s.Name));
 
         // A recommended source the page hides (not connectable) is not shown either.
         var stanford = Development.Value.Index.Search(new SourceQuery("stanford health care", null, null, null, null, 1, null), 1, null).Items[0].Id;
