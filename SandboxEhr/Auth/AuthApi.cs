@@ -35,13 +35,10 @@ public static class AuthApi
     {
         if (hospitals.Find(hospitalId) is not { } hospital)
             return Results.NotFound();
+        var document = Endpoints(hospital, request);
         var authBase = hospital.AuthBase(request);
-        return Results.Json(new Dictionary<string, object>
+        foreach (var (key, value) in new Dictionary<string, object>
         {
-            ["issuer"] = hospital.FhirBase(request),
-            ["jwks_uri"] = $"{authBase}/jwks",
-            ["authorization_endpoint"] = $"{authBase}/authorize",
-            ["token_endpoint"] = $"{authBase}/token",
             ["revocation_endpoint"] = $"{authBase}/revoke",
             ["introspection_endpoint"] = $"{authBase}/introspect",
             ["grant_types_supported"] = new[] { "authorization_code", "refresh_token" },
@@ -56,25 +53,42 @@ public static class AuthApi
                 "client-confidential-asymmetric", "context-standalone-patient", "permission-offline",
                 "permission-patient", hospital.UsesV2Scopes ? "permission-v2" : "permission-v1", "sso-openid-connect",
             },
-        });
+        })
+        {
+            document[key] = value;
+        }
+        return Results.Json(document);
     }
 
     private static IResult OpenIdConfiguration(string hospitalId, HttpRequest request, HospitalRegistry hospitals)
     {
         if (hospitals.Find(hospitalId) is not { } hospital)
             return Results.NotFound();
-        var authBase = hospital.AuthBase(request);
-        return Results.Json(new Dictionary<string, object>
+        var document = Endpoints(hospital, request);
+        foreach (var (key, value) in new Dictionary<string, object>
         {
-            ["issuer"] = hospital.FhirBase(request),
-            ["jwks_uri"] = $"{authBase}/jwks",
-            ["authorization_endpoint"] = $"{authBase}/authorize",
-            ["token_endpoint"] = $"{authBase}/token",
             ["response_types_supported"] = new[] { "code" },
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
             ["scopes_supported"] = new[] { "openid", "fhirUser" },
             ["claims_supported"] = new[] { "iss", "sub", "aud", "exp", "iat", "fhirUser", "nonce" },
-        });
+        })
+        {
+            document[key] = value;
+        }
+        return Results.Json(document);
+    }
+
+    // What both discovery documents (SMART and OpenID) say alike: the issuer and where the endpoints are.
+    private static Dictionary<string, object> Endpoints(Hospital hospital, HttpRequest request)
+    {
+        var authBase = hospital.AuthBase(request);
+        return new Dictionary<string, object>
+        {
+            ["issuer"] = hospital.FhirBase(request),
+            ["jwks_uri"] = $"{authBase}/jwks",
+            ["authorization_endpoint"] = $"{authBase}/authorize",
+            ["token_endpoint"] = $"{authBase}/token",
+        };
     }
 }

@@ -112,38 +112,15 @@ public static class DirectoryBenchmark
     /// <summary>The floor: Kestrel on 127.0.0.1 answering the same search JSON as a constant, Bearer header checked.</summary>
     private static async Task<SessionsLoadResult> MeasureBareKestrelAsync(SessionsBenchmarkOptions options, string json)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        var body = Encoding.UTF8.GetBytes(json);
-        app.MapGet("/v1/sources", async (HttpContext context) =>
+        await using var floor = await BareKestrel.StartAsync("/v1/sources", json);
+        using var http = Client(floor.Url, "bench", options.Concurrency);
+        var next = 0L;
+        return await SessionsLoad.MeasureAsync("bare Kestrel, constant search answer", options, async token =>
         {
-            if (!context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-            context.Response.ContentType = "application/json; charset=utf-8";
-            await context.Response.Body.WriteAsync(body);
+            var query = Queries[(int)(Interlocked.Increment(ref next) % Queries.Length)];
+            using var response = await http.GetAsync($"v1/sources?{query}", HttpCompletionOption.ResponseContentRead, token);
+            return response.StatusCode == HttpStatusCode.OK;
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = Client(new Uri(address + "/"), "bench", options.Concurrency);
-        try
-        {
-            var next = 0L;
-            return await SessionsLoad.MeasureAsync("bare Kestrel, constant search answer", options, async token =>
-            {
-                var query = Queries[(int)(Interlocked.Increment(ref next) % Queries.Length)];
-                using var response = await http.GetAsync($"v1/sources?{query}", HttpCompletionOption.ResponseContentRead, token);
-                return response.StatusCode == HttpStatusCode.OK;
-            });
-        }
-        finally
-        {
-            await app.StopAsync();
-        }
     }
 
     /// <summary>The service under test: one already running, or a silo and an Api of our own.</summary>

@@ -42,13 +42,7 @@ public sealed class SessionsBenchStack : IAsyncDisposable
 
     public static async Task<SessionsBenchStack> StartAsync(string adminConnectionString, string configuration, int silos, bool apiInSilo = false)
     {
-        var database = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        var database = await BenchProcesses.CreateDatabaseAsync(adminConnectionString, "pc_bench_");
         var stack = new SessionsBenchStack(adminConnectionString, database, silos) { ApiInSilo = apiInSilo };
         try
         {
@@ -66,9 +60,9 @@ public sealed class SessionsBenchStack : IAsyncDisposable
 
     private async Task StartProcessesAsync(string configuration)
     {
-        var sandboxDll = SyncBenchStack.Dll("SandboxEhr", "SandboxEhr.dll", configuration);
-        var siloDll = SyncBenchStack.Dll("Silo", "PatientConnect.Silo.dll", configuration);
-        var apiDll = SyncBenchStack.Dll("Api", "PatientConnect.Api.dll", configuration);
+        var sandboxDll = BenchProcesses.Dll("SandboxEhr", "SandboxEhr.dll", configuration);
+        var siloDll = BenchProcesses.Dll("Silo", "PatientConnect.Silo.dll", configuration);
+        var apiDll = BenchProcesses.Dll("Api", "PatientConnect.Api.dll", configuration);
         ProcessIds["sandbox"] = Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], []).Id;
 
         var silo = Environment();
@@ -96,126 +90,35 @@ public sealed class SessionsBenchStack : IAsyncDisposable
             };
             ProcessIds[$"silo{i}"] = Start(siloDll, ["--urls", SiloHttp[i].ToString().TrimEnd('/')], env).Id;
         }
-        await WaitAsync(new Uri(Sandbox, "hospitals"));
-        foreach (var siloHttp in SiloHttp) await WaitAsync(new Uri(siloHttp, "health/ready"));
+        await BenchProcesses.WaitAsync(new Uri(Sandbox, "hospitals"), TimeSpan.FromSeconds(180), _processes);
+        foreach (var siloHttp in SiloHttp) await BenchProcesses.WaitAsync(new Uri(siloHttp, "health/ready"), TimeSpan.FromSeconds(180), _processes);
         if (!ApiInSilo)
         {
             ProcessIds["api"] = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment()).Id;
-            await WaitAsync(new Uri(Api, "health/ready"));
+            await BenchProcesses.WaitAsync(new Uri(Api, "health/ready"), TimeSpan.FromSeconds(180), _processes);
         }
     }
 
     // The shipped settings (appsettings.json: Information logging, telemetry on), as an operator runs it;
     // only what a loopback stack needs besides.
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["ConnectionStrings__Postgres"] = ConnectionString,
-        ["Orleans__ClusterId"] = _database,
-        ["Orleans__ServiceId"] = _database,
-        ["PatientConnect__PublicBaseUrl"] = (ApiInSilo ? SiloHttp[0] : Api).ToString().TrimEnd('/'),
-        ["PatientConnect__AllowLoopbackHttp"] = "true",
-        ["PatientConnect__Outbound__AllowLoopback"] = "true",
-        // One client on one address and key: the budget would measure the limiter, not the service.
-        ["PatientConnect__RateLimits__Enabled"] = "false",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    };
+    private Dictionary<string, string> Environment() =>
+        BenchProcesses.ServiceEnvironment(ConnectionString, _database, ApiInSilo ? SiloHttp[0] : Api);
 
     private Process Start(string dll, string[] args, Dictionary<string, string> env)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var (key, value) in env) info.Environment[key] = value;
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
         var name = Path.GetFileNameWithoutExtension(dll);
-        // Drained so a chatty process never blocks on a full pipe; warnings and errors are shown.
-        process.OutputDataReceived += (_, e) =>
+        // Warnings and errors are shown; the rest is drained.
+        var process = BenchProcesses.Start(dll, args, env, line =>
         {
-            if (e.Data is { } line && (line.StartsWith("warn:", StringComparison.Ordinal) || line.StartsWith("fail:", StringComparison.Ordinal)
-                                       || line.StartsWith("crit:", StringComparison.Ordinal)))
-            {
-                Console.Error.WriteLine($"  [{name}] {line.Trim()}");
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"  [{name}] {line}");
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            if (BenchProcesses.IsProblem(line)) Console.Error.WriteLine($"  [{name}] {line.Trim()}");
+        });
         _processes.Add(process);
         return process;
     }
 
-    private async Task WaitAsync(Uri url)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_processes.Any(p => p.HasExited && p.ExitCode != 0)) throw new InvalidOperationException("a process of the stack exited");
-            try
-            {
-                using var response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{url} not ready");
-    }
-
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in Enumerable.Reverse(_processes))
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_adminConnectionString);
-        await admin.OpenAsync();
-        // An autovacuum worker of the server's own role can hold the database a little while (FORCE may
-        // not end it): try again for a minute, then say what is left rather than fail the run.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync();
-                return;
-            }
-            catch (PostgresException) when (attempt < 30)
-            {
-                await Task.Delay(2000);
-            }
-            catch (PostgresException e)
-            {
-                Console.Error.WriteLine($"could not drop the benchmark database {_database} ({e.MessageText}); drop it later with DROP DATABASE {_database}");
-                return;
-            }
-        }
+        await BenchProcesses.StopAsync(_processes);
+        await BenchProcesses.DropDatabaseAsync(_adminConnectionString, _database);
     }
 }

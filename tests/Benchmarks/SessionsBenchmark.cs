@@ -269,33 +269,10 @@ public static class SessionsBenchmark
     /// <summary>The floor of a read: Kestrel on 127.0.0.1 answering the same bytes, with the same Bearer check shape.</summary>
     private static async Task<SessionsLoadResult> MeasureBareKestrelAsync(SessionsBenchOptions options, int concurrency, string key, string json)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        var body = Encoding.UTF8.GetBytes(json);
-        app.MapGet("/floor", async (HttpContext context) =>
-        {
-            if (!context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-            context.Response.ContentType = "application/json; charset=utf-8";
-            await context.Response.Body.WriteAsync(body);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = CreateClient(new Uri(address + "/"), key, concurrency);
-        try
-        {
-            return await SessionsLoad.MeasureAsync($"bare Kestrel, same JSON ({body.Length} B)", options, concurrency, async token =>
-                await OkAsync(http, "floor", token));
-        }
-        finally
-        {
-            await app.StopAsync();
-        }
+        await using var floor = await BareKestrel.StartAsync("/floor", json);
+        using var http = CreateClient(floor.Url, key, concurrency);
+        return await SessionsLoad.MeasureAsync($"bare Kestrel, same JSON ({floor.Bytes} B)", options, concurrency, async token =>
+            await OkAsync(http, "floor", token));
     }
 }
 

@@ -34,13 +34,7 @@ public sealed class SyncBenchStack : IAsyncDisposable
     public static async Task<SyncBenchStack> StartAsync(string adminConnectionString, string configuration,
         IReadOnlyDictionary<string, string>? extra = null)
     {
-        var database = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        var database = await BenchProcesses.CreateDatabaseAsync(adminConnectionString, "pc_bench_");
         var stack = new SyncBenchStack(adminConnectionString, database) { _extra = extra ?? new Dictionary<string, string>() };
         try
         {
@@ -56,9 +50,9 @@ public sealed class SyncBenchStack : IAsyncDisposable
 
     private async Task StartProcessesAsync(string configuration)
     {
-        var sandboxDll = Dll("SandboxEhr", "SandboxEhr.dll", configuration);
-        var siloDll = Dll("Silo", "PatientConnect.Silo.dll", configuration);
-        var apiDll = Dll("Api", "PatientConnect.Api.dll", configuration);
+        var sandboxDll = BenchProcesses.Dll("SandboxEhr", "SandboxEhr.dll", configuration);
+        var siloDll = BenchProcesses.Dll("Silo", "PatientConnect.Silo.dll", configuration);
+        var apiDll = BenchProcesses.Dll("Api", "PatientConnect.Api.dll", configuration);
         var sandbox = Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], new Dictionary<string, string>());
 
         var silo = Environment();
@@ -85,9 +79,9 @@ public sealed class SyncBenchStack : IAsyncDisposable
             throw new InvalidOperationException("Silo --migrate-only failed.");
         }
         var siloProcess = Start(siloDll, [], silo);
-        await WaitAsync(new Uri(Sandbox, "hospitals"));
+        await BenchProcesses.WaitAsync(new Uri(Sandbox, "hospitals"), TimeSpan.FromSeconds(180), _processes);
         var api = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment());
-        await WaitAsync(new Uri(Api, "health/ready"));
+        await BenchProcesses.WaitAsync(new Uri(Api, "health/ready"), TimeSpan.FromSeconds(180), _processes);
         ProcessIds = new Dictionary<string, int> { ["sandbox"] = sandbox.Id, ["silo"] = siloProcess.Id, ["api"] = api.Id };
     }
 
@@ -103,108 +97,33 @@ public sealed class SyncBenchStack : IAsyncDisposable
         return env;
     }
 
-    private Dictionary<string, string> OwnEnvironment() => new()
+    private Dictionary<string, string> OwnEnvironment()
     {
-        ["ConnectionStrings__Postgres"] = ConnectionString,
-        ["Orleans__ClusterId"] = _database,
-        ["Orleans__ServiceId"] = _database,
-        ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
-        ["PatientConnect__AllowLoopbackHttp"] = "true",
-        ["PatientConnect__Outbound__AllowLoopback"] = "true",
-        ["PatientConnect__RateLimits__Enabled"] = "false",
-        ["Logging__LogLevel__Default"] = "Warning",
+        var env = BenchProcesses.ServiceEnvironment(ConnectionString, _database, Api);
+        env["Logging__LogLevel__Default"] = "Warning";
         // The sync's own summary line (elapsed, storing, waiting for pages) is worth seeing.
-        ["Logging__LogLevel__PatientConnect.Grains.Sync"] = "Information",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    };
+        env["Logging__LogLevel__PatientConnect.Grains.Sync"] = "Information";
+        return env;
+    }
 
     private Process Start(string dll, string[] args, Dictionary<string, string> env)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var name = Path.GetFileNameWithoutExtension(dll);
+        // The sync's own summary line (elapsed, storing, waiting for pages) and problems are shown; the rest is drained.
+        var process = BenchProcesses.Start(dll, args, env, line =>
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var (key, value) in env) info.Environment[key] = value;
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
-        // Drained so a chatty process never blocks on a full pipe.
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && line.Contains("Sync conn_", StringComparison.Ordinal) && line.Contains(" ms ", StringComparison.Ordinal))
-                Console.WriteLine($"  [{Path.GetFileNameWithoutExtension(dll)}] {line.Trim()}");
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"  [{Path.GetFileNameWithoutExtension(dll)}] {line}");
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            if (line.Contains("Sync conn_", StringComparison.Ordinal) && line.Contains(" ms ", StringComparison.Ordinal))
+                Console.WriteLine($"  [{name}] {line.Trim()}");
+            else if (BenchProcesses.IsProblem(line))
+                Console.Error.WriteLine($"  [{name}] {line}");
+        });
         _processes.Add(process);
         return process;
     }
 
-    private async Task WaitAsync(Uri url)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_processes.Any(p => p.HasExited && p.ExitCode != 0)) throw new InvalidOperationException("a process of the stack exited");
-            try
-            {
-                using var response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{url} not ready");
-    }
-
-    /// <summary>A program's built dll under the repository root (also the chaos stack's).</summary>
-    internal static string Dll(string project, string file, string configuration)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var path = Path.Combine(dir.FullName, project, "bin", configuration, "net10.0", file);
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: dotnet build {project} -c {configuration}");
-            return path;
-        }
-        throw new DirectoryNotFoundException("Orleans.sln not found above the benchmark.");
-    }
-
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in Enumerable.Reverse(_processes))
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_adminConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await BenchProcesses.StopAsync(_processes);
+        await BenchProcesses.DropDatabaseAsync(_adminConnectionString, _database);
     }
 }

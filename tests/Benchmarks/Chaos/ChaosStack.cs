@@ -44,13 +44,7 @@ public sealed class ChaosStack : IAsyncDisposable
 
     public static async Task<ChaosStack> StartAsync(string adminConnectionString, int silos)
     {
-        var database = "pc_chaos_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        var database = await BenchProcesses.CreateDatabaseAsync(adminConnectionString, "pc_chaos_");
         var stack = new ChaosStack(adminConnectionString, database, silos);
         try
         {
@@ -160,38 +154,9 @@ public sealed class ChaosStack : IAsyncDisposable
         return index >= 0 ? index : null;
     }
 
-    public static async Task WaitAsync(Uri url, TimeSpan timeout)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                using var response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"{url} not ready in {timeout}");
-    }
+    public static Task WaitAsync(Uri url, TimeSpan timeout) => BenchProcesses.WaitAsync(url, timeout);
 
-    private Dictionary<string, string> CommonEnvironment() => new()
-    {
-        ["ConnectionStrings__Postgres"] = ConnectionString,
-        ["Orleans__ClusterId"] = _database,
-        ["Orleans__ServiceId"] = _database,
-        ["PatientConnect__PublicBaseUrl"] = Api.ToString().TrimEnd('/'),
-        ["PatientConnect__AllowLoopbackHttp"] = "true",
-        // The sandbox and the webhook receiver are on loopback; one client drives all the load.
-        ["PatientConnect__Outbound__AllowLoopback"] = "true",
-        ["PatientConnect__RateLimits__Enabled"] = "false",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    };
+    private Dictionary<string, string> CommonEnvironment() => BenchProcesses.ServiceEnvironment(ConnectionString, _database, Api);
 
     private Dictionary<string, string> SiloEnvironment(int index)
     {
@@ -220,30 +185,15 @@ public sealed class ChaosStack : IAsyncDisposable
 
     private Process Start(string name, string project, string file, string[] args, Dictionary<string, string> env, int? siloIndex)
     {
-        var dll = SyncBenchStack.Dll(project, file, "Release");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var (key, value) in env) info.Environment[key] = value;
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
+        var dll = BenchProcesses.Dll(project, file, "Release");
         var logDir = Environment.GetEnvironmentVariable("CHAOS_LOG_DIR");
         StreamWriter? log = logDir is null ? null : new StreamWriter(Path.Combine(logDir, $"{name}.log"), append: true) { AutoFlush = true };
-        void Line(string? data)
+        var gate = new object();
+        var process = BenchProcesses.Start(dll, args, env, line =>
         {
-            if (data is null) return;
-            if (siloIndex is { } i) Interlocked.Add(ref _siloLogBytes[i], data.Length + 1);
-            lock (process) log?.WriteLine(data);
-        }
-        process.OutputDataReceived += (_, e) => Line(e.Data);
-        process.ErrorDataReceived += (_, e) => Line(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            if (siloIndex is { } i) Interlocked.Add(ref _siloLogBytes[i], line.Length + 1);
+            lock (gate) log?.WriteLine(line);
+        });
         if (siloIndex is null) _others.Add(process);
         return process;
     }
@@ -262,33 +212,7 @@ public sealed class ChaosStack : IAsyncDisposable
             }
             _client.Dispose();
         }
-        foreach (var process in _silos.Concat(_others).Reverse())
-        {
-            if (process is null) continue;
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-        NpgsqlConnection.ClearAllPools();
-        try
-        {
-            await using var admin = new NpgsqlConnection(_admin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
-        catch (NpgsqlException e)
-        {
-            Console.Error.WriteLine($"could not drop {_database}: {e.Message}");
-        }
+        await BenchProcesses.StopAsync(_others.Concat(_silos));
+        await BenchProcesses.DropDatabaseAsync(_admin, _database);
     }
 }
