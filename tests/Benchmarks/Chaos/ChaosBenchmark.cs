@@ -112,7 +112,7 @@ public static class ChaosBenchmark
                     new { patient_id = $"pg-{w}-{n}", return_url = ReturnUrl(stack) });
                 if (status == 201) acknowledged.Add(JsonNode.Parse(body)!["id"]!.GetValue<string>());
                 else if (!problem) Interlocked.Increment(ref badFailures);
-                var get = await SendAsync(http, tally, HttpMethod.Get, $"v1/patients/pg-{w}-{n}/sessions", null);
+                var get = await SendAsync(http, tally, HttpMethod.Get, $"v1/patients/pg-{w}-{n}/patient-sessions", null);
                 if (get.Status != 200 && !get.Problem) Interlocked.Increment(ref badFailures);
                 if (status != 201) await Task.Delay(50);
             }
