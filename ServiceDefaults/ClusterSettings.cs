@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.EnvironmentVariables;
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -73,15 +71,7 @@ public sealed record ClusterSettings(string Postgres, string ClusterId, string S
             {
                 throw new ClusterSettingsException($"{FileKey} points at {full}, which does not exist.");
             }
-            var sources = configuration.Sources;
-            var file = new JsonConfigurationSource { Path = full, Optional = false, ReloadOnChange = false };
-            file.ResolveFileProvider();
-            // Just below the unprefixed environment variables (which come after appsettings*.json), so the
-            // process's environment and command line still override the file.
-            var environment = sources.Select((s, i) => (Source: s, Index: i))
-                .LastOrDefault(x => x.Source is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
-            var at = environment.Source is null ? sources.Count : environment.Index;
-            sources.Insert(at, file);
+            ConfigurationFiles.AddBelowEnvironment(configuration, full);
         }
         return Read(configuration);
     }

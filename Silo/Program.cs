@@ -22,7 +22,7 @@ try
 {
     // The settings shared with the Api first (an optional file), then the silo's own.
     cluster = ClusterSettings.Load(builder);
-    SiloSettings.AddSourcesFile(builder.Configuration, hostArgs);
+    SiloSettings.AddSourcesFile(builder.Configuration);
     settings = SiloSettings.Read(builder.Configuration, requireSiloKeys: !migrateOnly);
 }
 catch (Exception e) when (e is SiloConfigurationException or ClusterSettingsException)

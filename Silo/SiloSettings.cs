@@ -35,7 +35,7 @@ public sealed record SiloSettings(
     /// (<c>{"Directory": {"Sources": [...]}}</c>). It is added after the usual sources, so the
     /// environment and the command line are re-added behind it to keep the last word.
     /// </summary>
-    public static void AddSourcesFile(IConfigurationManager configuration, string[] args)
+    public static void AddSourcesFile(IConfigurationManager configuration)
     {
         var path = configuration["PatientConnect:SourcesFile"];
         if (string.IsNullOrWhiteSpace(path))
@@ -49,9 +49,7 @@ public sealed record SiloSettings(
             throw new SiloConfigurationException($"PatientConnect:SourcesFile points at {full}, which does not exist.");
         }
 
-        configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
-        configuration.AddEnvironmentVariables();
-        configuration.AddCommandLine(args);
+        ConfigurationFiles.AddBelowEnvironment(configuration, full);
     }
 
     public static SiloSettings Read(IConfiguration configuration, bool requireSiloKeys)

@@ -50,7 +50,7 @@ public static class DirectoryBenchmark
         Console.WriteLine($"directory benchmark: concurrency {options.Concurrency}, {options.Seconds} s per measurement (+{options.WarmupSeconds} s warm-up), " +
                           $"{Environment.ProcessorCount} cores, api {options.Api}");
 
-        using var http = Client(options.Api, options.ApiKey, options.Concurrency);
+        using var http = SessionsBenchmark.CreateClient(options.Api, options.ApiKey, options.Concurrency);
         foreach (var query in Queries)
         {
             using var probe = await http.GetAsync($"v1/sources?{query}");
@@ -98,22 +98,11 @@ public static class DirectoryBenchmark
         return mixed.Errors + perQuery.Sum(r => r.Errors) > 0 ? 1 : 0;
     }
 
-    private static HttpClient Client(Uri api, string? key, int concurrency)
-    {
-        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, AllowAutoRedirect = false })
-        {
-            BaseAddress = api,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        if (key is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
-
     /// <summary>The floor: Kestrel on 127.0.0.1 answering the same search JSON as a constant, Bearer header checked.</summary>
     private static async Task<SessionsLoadResult> MeasureBareKestrelAsync(SessionsBenchmarkOptions options, string json)
     {
         await using var floor = await BareKestrel.StartAsync("/v1/sources", json);
-        using var http = Client(floor.Url, "bench", options.Concurrency);
+        using var http = SessionsBenchmark.CreateClient(floor.Url, "bench", options.Concurrency);
         var next = 0L;
         return await SessionsLoad.MeasureAsync("bare Kestrel, constant search answer", options, async token =>
         {

@@ -78,7 +78,7 @@ public static class TelemetryOverheadBenchmark
             using var scrapeStop = new CancellationTokenSource();
             var scraper = ScrapeAsync(stacks[1].Api, scrapeStop.Token);
 
-            var clients = stacks.Select(s => Client(s, concurrency)).ToArray();
+            var clients = stacks.Select(s => SessionsBenchmark.CreateClient(s.Api, s.ApiKey, concurrency)).ToArray();
             var ids = new ConcurrentBag<string>[stacks.Count];
             var posts = stacks.Select(_ => new List<SessionsLoadResult>()).ToArray();
             var gets = stacks.Select(_ => new List<SessionsLoadResult>()).ToArray();
@@ -156,17 +156,6 @@ public static class TelemetryOverheadBenchmark
 
     private static SessionsLoadResult Median(List<SessionsLoadResult> results) =>
         results.OrderBy(r => r.PerSecond).ElementAt(results.Count / 2);
-
-    private static HttpClient Client(SyncBenchStack stack, int concurrency)
-    {
-        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, AllowAutoRedirect = false })
-        {
-            BaseAddress = stack.Api,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.ApiKey);
-        return http;
-    }
 
     // What a Prometheus server would do to the default stack: its exposition is part of the cost.
     private static async Task<int> ScrapeAsync(Uri api, CancellationToken stop)
