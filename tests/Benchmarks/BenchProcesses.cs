@@ -60,18 +60,31 @@ public static class BenchProcesses
     /// Api is, loopback allowed (sandbox and receivers are on 127.0.0.1), no rate limits (one client on one
     /// address and key would measure the limiter), production environment.
     /// </summary>
-    public static Dictionary<string, string> ServiceEnvironment(string connectionString, string cluster, Uri publicBaseUrl) => new()
+    public static Dictionary<string, string> ServiceEnvironment(string connectionString, string cluster, Uri publicBaseUrl)
     {
-        ["ConnectionStrings__Postgres"] = connectionString,
-        ["Orleans__ClusterId"] = cluster,
-        ["Orleans__ServiceId"] = cluster,
-        ["PatientConnect__PublicBaseUrl"] = publicBaseUrl.ToString().TrimEnd('/'),
-        ["PatientConnect__AllowLoopbackHttp"] = "true",
-        ["PatientConnect__Outbound__AllowLoopback"] = "true",
-        ["PatientConnect__RateLimits__Enabled"] = "false",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    };
+        var env = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Orleans__ClusterId"] = cluster,
+            ["Orleans__ServiceId"] = cluster,
+            ["PatientConnect__PublicBaseUrl"] = publicBaseUrl.ToString().TrimEnd('/'),
+            ["PatientConnect__AllowLoopbackHttp"] = "true",
+            ["PatientConnect__Outbound__AllowLoopback"] = "true",
+            ["PatientConnect__RateLimits__Enabled"] = "false",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        };
+        // Experiments on the service's processes only (not the client or the floors in this process):
+        // PC_BENCH_SERVICE_X=v reaches them as X=v, e.g. a runtime knob measured before it is made a default.
+        foreach (System.Collections.DictionaryEntry variable in System.Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string name && name.StartsWith(ServicePrefix, StringComparison.Ordinal) && name.Length > ServicePrefix.Length)
+                env[name[ServicePrefix.Length..]] = variable.Value as string ?? "";
+        }
+        return env;
+    }
+
+    private const string ServicePrefix = "PC_BENCH_SERVICE_";
 
     /// <summary>A warning, error or crash line of .NET's console logger or runtime: worth showing.</summary>
     public static bool IsProblem(string line) =>
