@@ -74,7 +74,19 @@ public static class ApiHost
         app.MapConnectApi();
 
         var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiKeyPolicy);
-        v1.AddEndpointFilter<PatientExistsFilter>();
+        // Only on the routes of one patient: a filter on every /v1 route would make each of them (the hot
+        // GETs of a session or a connection too) run the filter pipeline for nothing.
+        ((IEndpointConventionBuilder)v1).Add(endpoint =>
+        {
+            if (endpoint is RouteEndpointBuilder route && route.RoutePattern.GetParameter("patient_id") is not null)
+            {
+                endpoint.FilterFactories.Add((context, next) =>
+                {
+                    var filter = ActivatorUtilities.CreateInstance<PatientExistsFilter>(context.ApplicationServices);
+                    return invocation => filter.InvokeAsync(invocation, next);
+                });
+            }
+        });
         v1.MapSessionsApi();
         v1.MapPatientsApi();
         v1.MapConnectionsApi();

@@ -33,14 +33,15 @@ public static class SessionsApi
     }
 
     private static async Task<IResult> Create(
-        HttpContext http, IClusterClient cluster, IOptionsSnapshot<ApiOptions> options, TimeProvider time)
+        HttpContext http, IClusterClient cluster, IOptionsMonitor<ApiOptions> options, TimeProvider time)
     {
         var tenantId = http.TenantId();
         var (body, problem) = await JsonBody.ReadObjectAsync(http.Request, http.RequestAborted);
         if (problem is not null) return problem;
 
         using var document = body!.Document;
-        var (request, errors) = CreateSessionBody.Parse(document.RootElement, options.Value.AllowLoopbackHttp);
+        // The monitor's cached value: a snapshot would bind the configuration again on every request.
+        var (request, errors) = CreateSessionBody.Parse(document.RootElement, options.CurrentValue.AllowLoopbackHttp);
         if (request is null) return Problems.Validation(errors);
 
         // Chosen here, once per request: a call retried after a silo loss creates this session or finds it.

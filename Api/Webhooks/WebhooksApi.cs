@@ -91,7 +91,7 @@ public static class WebhooksApi
         return endpoints;
     }
 
-    private static async Task<IResult> Create(HttpContext http, IClusterClient cluster, IOptionsSnapshot<ApiOptions> options, TimeProvider time)
+    private static async Task<IResult> Create(HttpContext http, IClusterClient cluster, IOptionsMonitor<ApiOptions> options, TimeProvider time)
     {
         var tenantId = http.TenantId();
         var (body, problem) = await JsonBody.ReadObjectAsync(http.Request, http.RequestAborted);
@@ -105,7 +105,7 @@ public static class WebhooksApi
         {
             errors.Add(new FieldError("url", "is required: an absolute https URL."));
         }
-        else if (ReturnUrls.Check(urlElement.GetString()!, options.Value.AllowLoopbackHttp) is { } why)
+        else if (ReturnUrls.Check(urlElement.GetString()!, options.CurrentValue.AllowLoopbackHttp) is { } why)
         {
             errors.Add(new FieldError("url", why));
         }

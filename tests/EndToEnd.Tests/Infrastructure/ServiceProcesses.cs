@@ -33,6 +33,12 @@ public class ServiceProcesses : IAsyncLifetime
 
     protected ServiceProcesses(int silos) => _siloCount = silos;
 
+    /// <summary>
+    /// The Api inside silo 0 (PatientConnect:Api:InSilo) on <see cref="ApiBase"/> instead of a process of
+    /// its own: the other topology the service ships, measured faster for reads (README "Performance").
+    /// </summary>
+    protected virtual bool ApiInSilo => false;
+
     public string ClusterId { get; } = "e2e-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     public string ApiKeyA { get; } = "pc_test_a_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     public string ApiKeyB { get; } = "pc_test_b_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -73,6 +79,8 @@ public class ServiceProcesses : IAsyncLifetime
         _siloPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
         _gatewayPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
         _siloHttpPorts = Enumerable.Range(0, _siloCount).Select(_ => FreePorts.Next()).ToArray();
+        // Silo 0's own HTTP port is then the Api's.
+        if (ApiInSilo) _siloHttpPorts[0] = _apiPort;
         _silos = new ManagedProcess?[_siloCount];
 
         _sandbox = ManagedProcess.Start("sandbox", RepoPaths.SandboxDll, ["--urls", $"http://127.0.0.1:{sandboxPort}"], new Dictionary<string, string>());
@@ -85,6 +93,11 @@ public class ServiceProcesses : IAsyncLifetime
         await WaitForAsync(SandboxBase, "hospitals", _sandbox);
         await WaitForActiveSilosAsync(_siloCount);
 
+        if (ApiInSilo)
+        {
+            await WaitForReadyAsync();
+            return;
+        }
         _api = ManagedProcess.Start("api", RepoPaths.ApiDll, ["--urls", $"http://127.0.0.1:{_apiPort}"], ApiEnvironment());
         await WaitForReadyAsync();
     }
@@ -151,6 +164,12 @@ public class ServiceProcesses : IAsyncLifetime
         env["Directory__Sources__3__City"] = "Springfield";
         env["Directory__Sources__3__State"] = "IL";
         env["Directory__Sources__3__Zip"] = "62701";
+        if (ApiInSilo)
+        {
+            env["PatientConnect__Api__InSilo"] = "true";
+            env["PatientConnect__Admin__Username"] = AdminUser;
+            env["PatientConnect__Admin__Password"] = AdminPassword;
+        }
         AddSiloEnvironment(env);
         return env;
     }
@@ -196,6 +215,11 @@ public class ServiceProcesses : IAsyncLifetime
         {
             _api.Kill();
             _finished.Add(_api);
+        }
+        if (ApiInSilo)
+        {
+            await WaitForReadyAsync();
+            return;
         }
         _api = ManagedProcess.Start("api", RepoPaths.ApiDll, ["--urls", $"http://127.0.0.1:{_apiPort}"], ApiEnvironment());
         await WaitForReadyAsync();
@@ -267,7 +291,7 @@ public class ServiceProcesses : IAsyncLifetime
     }
 
     /// <summary>Until GET /health/ready answers 200.</summary>
-    public async Task WaitForReadyAsync() => await WaitForAsync(ApiBase, "health/ready", _api!);
+    public async Task WaitForReadyAsync() => await WaitForAsync(ApiBase, "health/ready", _api ?? Silo(0));
 
     private static async Task WaitForAsync(Uri origin, string path, ManagedProcess process)
     {
