@@ -12,7 +12,8 @@ namespace PatientConnect.Api.Erasure;
 /// <para>
 /// Bad input is still a 400 naming the field, whoever the patient is: a read route runs first (reads
 /// change nothing and are tenant-scoped) and its own refusal stands; its answer is replaced by the 404
-/// when the patient does not exist. Other methods are checked before they run. The FHIR routes answer
+/// when the patient does not exist, unless the answer shows the patient exists by itself (<see cref="IPatientEvidence"/>:
+/// a non-empty page of its sessions), which spares the list a second grain call. Other methods are checked before they run. The FHIR routes answer
 /// with an OperationOutcome.
 /// </para>
 /// </summary>
@@ -31,7 +32,7 @@ public sealed class PatientExistsFilter(IClusterClient cluster) : IEndpointFilte
             return await patient.Exists() ? await next(context) : NotFound(http, patientId);
         }
         var result = await next(context);
-        if (StatusOf(result) is >= 400 and < 500) return result;
+        if (StatusOf(result) is >= 400 and < 500 || ShowsPatientExists(result)) return result;
         return await patient.Exists() ? result : NotFound(http, patientId);
     }
 
@@ -42,6 +43,13 @@ public sealed class PatientExistsFilter(IClusterClient cluster) : IEndpointFilte
             ? FhirResponses.NotFound($"No patient with id '{patientId}'.")
             : Problems.NotFound("patient", patientId);
     }
+
+    private static bool ShowsPatientExists(object? result) => result switch
+    {
+        INestedHttpResult nested => ShowsPatientExists(nested.Result),
+        IPatientEvidence evidence => evidence.ShowsPatientExists,
+        _ => false,
+    };
 
     private static int? StatusOf(object? result) => result switch
     {

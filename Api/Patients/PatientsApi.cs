@@ -25,7 +25,7 @@ public static class PatientsApi
         return endpoints;
     }
 
-    private static async Task<Results<Ok<ListJson<SessionJson>>, ProblemHttpResult>> ListSessions(
+    private static async Task<Results<SessionPageResult, ProblemHttpResult>> ListSessions(
         [Microsoft.AspNetCore.Mvc.FromRoute(Name = "patient_id")] string patientId,
         string? status, string? limit, string? cursor,
         HttpContext http, IClusterClient cluster)
@@ -39,8 +39,8 @@ public static class PatientsApi
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var page = await cluster.GetGrain<IPatientSessionListGrain>(0)
-            .List(http.TenantId(), patientId, new SessionListQuery(statusFilter, pageSize, pageCursor));
-        return TypedResults.Ok(new ListJson<SessionJson>(page.Data.Select(SessionJson.From).ToList(), page.NextCursor));
+            .ListJson(http.TenantId(), patientId, new SessionListQuery(statusFilter, pageSize, pageCursor));
+        return new SessionPageResult(page);
     }
 
     private static async Task<Results<Ok<ListJson<ConnectionJson>>, ProblemHttpResult>> ListConnections(

@@ -20,6 +20,12 @@ public interface ISessionIndex
     Task<IReadOnlyList<StoredSession>> ListAsync(SessionListFilter filter);
 
     /// <summary>
+    /// The same page as <see cref="ListAsync"/>, read for the list's JSON: each row's status, expiry and stored
+    /// JSON tail (<see cref="SessionListJson.Tail"/>) instead of its whole state.
+    /// </summary>
+    Task<IReadOnlyList<ListedSession>> ListJsonAsync(SessionListFilter filter);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> sessions due at <paramref name="now"/>, each claimed until
     /// <paramref name="retryAt"/> (another silo skips it meanwhile); the grain's next write sets its real due time.
     /// </summary>

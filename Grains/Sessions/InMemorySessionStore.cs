@@ -11,7 +11,7 @@ namespace PatientConnect.Grains.Sessions;
 public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, TimeProvider time) : IGrainStorage, ISessionIndex
 {
     private sealed record Row(string TenantId, string PatientId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
-        SessionStatus Status, DateTimeOffset? DueAt, int Version, BinaryData State);
+        SessionStatus Status, DateTimeOffset? DueAt, int Version, BinaryData State, byte[] ListJson);
 
     private readonly ConcurrentDictionary<string, Row> rows = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
@@ -41,7 +41,7 @@ public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, Tim
             }
             var version = (current?.Version ?? 0) + 1;
             rows[id] = new Row(s.TenantId!, s.PatientId, s.CreatedAt, s.ExpiresAt, s.Status,
-                SessionSchedule.DueAt(s, time.GetUtcNow()), version, serializer.Serialize(s));
+                SessionSchedule.DueAt(s, time.GetUtcNow()), version, serializer.Serialize(s), SessionListJson.Tail(id, s));
             grainState.ETag = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
         }
@@ -57,7 +57,7 @@ public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, Tim
                 return Task.FromResult(serializer.Deserialize<PatientSessionState>(existing.State) ?? new PatientSessionState());
             }
             rows[sessionId] = new Row(state.TenantId!, state.PatientId, state.CreatedAt, state.ExpiresAt, state.Status,
-                SessionSchedule.DueAt(state, time.GetUtcNow()), 1, serializer.Serialize(state));
+                SessionSchedule.DueAt(state, time.GetUtcNow()), 1, serializer.Serialize(state), SessionListJson.Tail(sessionId, state));
             return Task.FromResult(state);
         }
     }
@@ -71,18 +71,26 @@ public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, Tim
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<StoredSession>> ListAsync(SessionListFilter filter)
-    {
-        var page = rows
-            .Where(r => r.Value.TenantId == filter.TenantId && r.Value.PatientId == filter.PatientId)
+    public Task<IReadOnlyList<StoredSession>> ListAsync(SessionListFilter filter) =>
+        Task.FromResult<IReadOnlyList<StoredSession>>(Page(filter)
             .Select(r => new StoredSession(r.Key, new SessionKey(r.Value.CreatedAt, r.Key), serializer.Deserialize<PatientSessionState>(r.Value.State) ?? new PatientSessionState()))
-            .Where(r => filter.Status is null || SessionViews.EffectiveStatus(r.State, filter.Now) == filter.Status)
-            .Where(r => filter.After is not { } after || r.Key.IsAfter(after))
-            .OrderByDescending(r => r.Key.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal)
-            .Take(filter.Take)
-            .ToList();
-        return Task.FromResult<IReadOnlyList<StoredSession>>(page);
-    }
+            .ToList());
+
+    public Task<IReadOnlyList<ListedSession>> ListJsonAsync(SessionListFilter filter) =>
+        Task.FromResult<IReadOnlyList<ListedSession>>(Page(filter)
+            .Select(r => new ListedSession(r.Key, new SessionKey(r.Value.CreatedAt, r.Key), r.Value.Status, r.Value.ExpiresAt, r.Value.ListJson))
+            .ToList());
+
+    private IEnumerable<KeyValuePair<string, Row>> Page(SessionListFilter filter) => rows
+        .Where(r => r.Value.TenantId == filter.TenantId && r.Value.PatientId == filter.PatientId)
+        .Where(r => filter.Status is null || EffectiveStatus(r.Value, filter.Now) == filter.Status)
+        .Where(r => filter.After is not { } after || new SessionKey(r.Value.CreatedAt, r.Key).IsAfter(after))
+        .OrderByDescending(r => r.Value.CreatedAt).ThenByDescending(r => r.Key, StringComparer.Ordinal)
+        .Take(filter.Take);
+
+    // The Postgres query's rule, on the row's own columns as there.
+    private static SessionStatus EffectiveStatus(Row row, DateTimeOffset now) =>
+        row.Status == SessionStatus.Open && now >= row.ExpiresAt ? SessionStatus.Expired : row.Status;
 
     public Task<IReadOnlyList<string>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset retryAt, int limit)
     {

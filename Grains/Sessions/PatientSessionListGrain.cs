@@ -13,15 +13,29 @@ public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<Patien
 {
     public async Task<Page<SessionView>> List(string tenantId, string patientId, SessionListQuery query)
     {
+        var (filter, limit) = Filter(tenantId, patientId, query);
+        var rows = await index.ListAsync(filter);
+        var page = rows.Take(limit).ToList();
+        var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
+        return new Page<SessionView>(page.Select(r => SessionViews.From(r.Id, r.State, options.Value, filter.Now)).ToArray(), next);
+    }
+
+    public async Task<SessionPageJson> ListJson(string tenantId, string patientId, SessionListQuery query)
+    {
+        var (filter, limit) = Filter(tenantId, patientId, query);
+        var rows = await index.ListJsonAsync(filter);
+        var page = rows.Count > limit ? rows.Take(limit).ToList() : rows;
+        var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
+        return new SessionPageJson(SessionListJson.Page(page, patientId, next, options.Value, filter.Now), page.Count);
+    }
+
+    private (SessionListFilter Filter, int Limit) Filter(string tenantId, string patientId, SessionListQuery query)
+    {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         ArgumentException.ThrowIfNullOrEmpty(patientId);
         var limit = Cursors.Clamp(query.Limit);
         SessionKey? after = string.IsNullOrEmpty(query.Cursor) ? null : SessionKey.FromCursor(query.Cursor);
-        var now = time.GetUtcNow();
         // One more than the page: whether a next page exists without a second query.
-        var rows = await index.ListAsync(new SessionListFilter(tenantId, patientId, query.Status, now, after, limit + 1));
-        var page = rows.Take(limit).ToList();
-        var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
-        return new Page<SessionView>(page.Select(r => SessionViews.From(r.Id, r.State, options.Value, now)).ToArray(), next);
+        return (new SessionListFilter(tenantId, patientId, query.Status, time.GetUtcNow(), after, limit + 1), limit);
     }
 }
