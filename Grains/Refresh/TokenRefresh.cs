@@ -182,7 +182,9 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
                 s.RefreshFailures = 0;
                 if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
             }, WebhookEventTypes.ConnectionRefreshed);
-            logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
+            // Debug: the routine outcome, every connection every token lifetime; failures stay warnings and the
+            // history has connection.refreshed.
+            logger.LogDebug("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
             await Schedule();
             return RefreshResult.Refreshed;
         }
