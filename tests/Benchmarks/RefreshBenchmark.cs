@@ -157,6 +157,11 @@ public static class RefreshBenchmark
         var rssEnd = stack.SiloRssKb();
         Console.WriteLine($"  silo at the end: {stack.SiloMemory()}; live connection activations {await LiveConnectionsAsync(grains)}; " +
                           $"memory per connection {(rssEnd - rssBefore) * 1024.0 / connections:F0} bytes of RSS (growth since start / connections)");
+        // What the silos still hold, as opposed to what the server GC has not yet handed back to the OS.
+        var management = grains.GetGrain<IManagementGrain>(0);
+        await management.ForceGarbageCollection([.. (await management.GetHosts(onlyActive: true)).Keys]);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Console.WriteLine($"  silo at the end after a full GC (IManagementGrain.ForceGarbageCollection): {stack.SiloMemory()}");
         if (silos > 1)
         {
             Console.WriteLine($"  work per silo (peak live connection activations while refreshing): " +
