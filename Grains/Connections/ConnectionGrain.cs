@@ -169,7 +169,8 @@ public sealed class ConnectionGrain(
             s.AuthorizationExpiresAt = grant.RefreshExpiresAt ?? AuthorizationEnd(now);
             s.ExpiringSentFor = null;
         }, WebhookEventTypes.ConnectionActive);
-        logger.LogInformation("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
+        // Debug: one line per connection made is noise at thousands a second; the outbox has connection.active.
+        logger.LogDebug("Connection {ConnectionId} active with {ScopeCount} scopes", Id, S.Scopes.Count);
         PatientConnectMetrics.ConnectionEntered("active");
         await Refresh.Schedule();
         if (mayHaveWarning || S.AuthorizationExpiresAt is not null) await ScheduleExpiringWarning();

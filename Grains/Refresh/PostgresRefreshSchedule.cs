@@ -5,7 +5,7 @@ using NpgsqlTypes;
 namespace PatientConnect.Grains.Refresh;
 
 /// <summary>
-/// pc_refresh_schedule (migration 0040). Due times are written in groups: the connections of one silo
+/// pc_refresh_schedule (migrations 0040, 0090). Due times are written in groups: the connections of one silo
 /// that change at the same moment share one upsert statement and one commit, which is what lets a
 /// silo register thousands of connections a second; each caller still waits until its own row is durable.
 /// </summary>
@@ -23,9 +23,10 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
         _writer = Task.Run(WriteGroupsAsync);
     }
 
-    public Task SetAsync(string connectionId, DateTimeOffset dueAt)
+    public Task SetAsync(string connectionId, DateTimeOffset dueAt, DateTimeOffset earlyAt)
     {
-        var pending = new PendingDue(connectionId, dueAt.UtcDateTime, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingDue(connectionId, dueAt.UtcDateTime, (earlyAt < dueAt ? earlyAt : dueAt).UtcDateTime,
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_pending.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PostgresRefreshSchedule));
         return pending.Written.Task;
     }
@@ -39,13 +40,28 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
 
     public async Task<IReadOnlyList<DueRefresh>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
     {
+        var claimed = await ClaimWhereAsync(Overdue, now, leaseUntil, limit, cancellationToken);
+        // Free slots left: start refreshes whose early start has passed, so coming waves are worked off ahead.
+        if (claimed.Count < limit)
+        {
+            claimed.AddRange(await ClaimWhereAsync(MayStartEarly, now, leaseUntil, limit - claimed.Count, cancellationToken));
+        }
+        return claimed;
+    }
+
+    // Each by its own index (due_at, early_at), so a look finds its rows without scanning the whole plan.
+    private const string Overdue = "due_at <= @now ORDER BY due_at";
+    private const string MayStartEarly = "early_at <= @now AND due_at > @now ORDER BY early_at";
+
+    private async Task<List<DueRefresh>> ClaimWhereAsync(string where, DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
+    {
         // SKIP LOCKED: silos claiming at the same moment take different rows instead of waiting on each other.
-        await using var command = _database.CreateCommand("""
+        await using var command = _database.CreateCommand($"""
             WITH due AS (
                 SELECT connection_id, due_at FROM pc_refresh_schedule
-                WHERE due_at <= @now ORDER BY due_at LIMIT @limit
+                WHERE {where} LIMIT @limit
                 FOR UPDATE SKIP LOCKED)
-            UPDATE pc_refresh_schedule s SET due_at = @lease
+            UPDATE pc_refresh_schedule s SET due_at = @lease, early_at = @lease
             FROM due WHERE s.connection_id = due.connection_id
             RETURNING s.connection_id, due.due_at
             """);
@@ -85,15 +101,16 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
     {
         // One row per connection per statement (ON CONFLICT cannot touch a row twice): the latest request wins,
         // as it would have had the writes gone one by one in the order they were asked.
-        var latest = new Dictionary<string, DateTime>(group.Count, StringComparer.Ordinal);
-        foreach (var pending in group) latest[pending.ConnectionId] = pending.DueAt;
+        var latest = new Dictionary<string, (DateTime Due, DateTime Early)>(group.Count, StringComparer.Ordinal);
+        foreach (var pending in group) latest[pending.ConnectionId] = (pending.DueAt, pending.EarlyAt);
         await using var command = _database.CreateCommand("""
-            INSERT INTO pc_refresh_schedule (connection_id, due_at)
-            SELECT * FROM unnest(@ids, @dues)
-            ON CONFLICT (connection_id) DO UPDATE SET due_at = excluded.due_at
+            INSERT INTO pc_refresh_schedule (connection_id, due_at, early_at)
+            SELECT * FROM unnest(@ids, @dues, @earlies)
+            ON CONFLICT (connection_id) DO UPDATE SET due_at = excluded.due_at, early_at = excluded.early_at
             """);
         command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = latest.Keys.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("dues", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = latest.Values.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("dues", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = latest.Values.Select(v => v.Due).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("earlies", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = latest.Values.Select(v => v.Early).ToArray() });
         await command.ExecuteNonQueryAsync();
     }
 
@@ -104,5 +121,5 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
         await _database.DisposeAsync();
     }
 
-    private sealed record PendingDue(string ConnectionId, DateTime DueAt, TaskCompletionSource Written);
+    private sealed record PendingDue(string ConnectionId, DateTime DueAt, DateTime EarlyAt, TaskCompletionSource Written);
 }

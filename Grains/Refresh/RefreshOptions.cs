@@ -27,6 +27,15 @@ public sealed class RefreshOptions
     /// <summary>Due refreshes one silo claims per look (pc_refresh_schedule rows).</summary>
     public int SchedulerBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// How far ahead of its plan (expires_at − margin) a refresh may start when a silo's scheduler has free
+    /// slots after every due refresh; per connection at most its own margin, so a token is used for at
+    /// least its lifetime less two margins. Zero (the default): never early. A deployment whose tokens come
+    /// due in waves (many connections made within minutes, with short-lived tokens) sets it so the wave is
+    /// worked off ahead of its plan instead of queueing behind it.
+    /// </summary>
+    public TimeSpan EarlyWindow { get; set; } = TimeSpan.Zero;
+
     /// <summary>Refreshes one silo runs at once (each is a token call to an EHR and a state write).</summary>
     public int SchedulerConcurrency { get; set; } = 64;
 

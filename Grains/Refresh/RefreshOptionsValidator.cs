@@ -10,6 +10,7 @@ public sealed class RefreshOptionsValidator : IValidateOptions<RefreshOptions>
         // A fraction of 1 or more would aim every refresh at (or before) the moment the token was issued.
         .Check(o.MarginFraction is >= 0 and < 1, nameof(o.MarginFraction), "must be from 0 up to (not including) 1", o.MarginFraction)
         .NotNegative(nameof(o.MinimumMargin), o.MinimumMargin)
+        .NotNegative(nameof(o.EarlyWindow), o.EarlyWindow)
         .Check(o.MinimumMargin <= o.Margin, nameof(o.MinimumMargin), $"must not exceed {RefreshOptions.SectionName}:Margin ({o.Margin})", o.MinimumMargin)
         .Positive(nameof(o.ReminderPeriod), o.ReminderPeriod)
         .Positive(nameof(o.RetryBaseDelay), o.RetryBaseDelay)

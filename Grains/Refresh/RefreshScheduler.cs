@@ -44,12 +44,14 @@ public sealed class RefreshScheduler(
         {
             try
             {
-                // Claim only what can start now: a claimed row waits for a free slot, and the lease runs meanwhile.
+                // Claim only what can start now (a claimed row's lease runs while it waits), and in batches: a
+                // quarter of the slots at least. Claiming each slot as it freed made one claim (one or two
+                // queries) per refresh once every slot was busy, and the claims, not the refreshes, set the pace.
                 var free = slots.CurrentCount;
-                if (free == 0)
+                var enough = Math.Clamp(O.SchedulerConcurrency / 4, 1, O.SchedulerBatchSize);
+                if (free < enough)
                 {
-                    await slots.WaitAsync(stopping);
-                    slots.Release();
+                    await WaitForFreeSlotsAsync(slots, enough, stopping);
                     continue;
                 }
                 var now = timeProvider.GetUtcNow();
@@ -75,6 +77,24 @@ public sealed class RefreshScheduler(
                 logger.LogWarning("Refresh scheduler: claiming due refreshes failed ({Kind}: {Message}); trying again", e.GetType().Name, e.Message);
                 await Task.Delay(O.SchedulerPollInterval, CancellationToken.None);
             }
+        }
+    }
+
+    /// <summary>Returns once <paramref name="count"/> slots have been free together (they are handed back at once).</summary>
+    private static async Task WaitForFreeSlotsAsync(SemaphoreSlim slots, int count, CancellationToken stopping)
+    {
+        var held = 0;
+        try
+        {
+            while (held < count)
+            {
+                await slots.WaitAsync(stopping);
+                held++;
+            }
+        }
+        finally
+        {
+            if (held > 0) slots.Release(held);
         }
     }
 

@@ -35,14 +35,23 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
     private DateTimeOffset Now => services.Clock.GetUtcNow();
 
     /// <summary>expires_at − margin, the margin a share of the token's lifetime, between the configured floor and ceiling.</summary>
-    public DateTimeOffset DueAt()
+    public DateTimeOffset DueAt() => (S.AccessExpiresAt ?? Now) - Margin();
+
+    /// <summary>From when a scheduler with free slots may start the refresh: DueAt less the early window, at most one margin.</summary>
+    public DateTimeOffset EarlyAt()
+    {
+        var margin = Margin();
+        return DueAt() - (R.EarlyWindow < margin ? R.EarlyWindow : margin);
+    }
+
+    private TimeSpan Margin()
     {
         var expires = S.AccessExpiresAt ?? Now;
         var lifetime = expires - (S.TokenIssuedAt ?? S.ConnectedAt ?? expires);
         var margin = TimeSpan.FromTicks((long)(lifetime.Ticks * R.MarginFraction));
         if (margin > R.Margin) margin = R.Margin;
         if (margin < R.MinimumMargin) margin = R.MinimumMargin;
-        return expires - margin;
+        return margin;
     }
 
     /// <summary>The scheduler's wake (or a refresh reminder of an earlier version): refresh when due, else re-aim.</summary>
@@ -59,9 +68,9 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
             else await Schedule();
             return;
         }
-        if (Now < DueAt() && S.RefreshFailures == 0)
+        if (Now < EarlyAt() && S.RefreshFailures == 0)
         {
-            // Woken early (clock skew between silos, a row re-aimed meanwhile): aim again.
+            // Woken before even its early start (clock skew between silos, a row re-aimed meanwhile): aim again.
             await Schedule();
             return;
         }
@@ -83,7 +92,9 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
             await Unschedule();
             return;
         }
-        await services.Schedule.SetAsync(Id, S.RefreshTokenProtected is null ? expires : DueAt());
+        // Without a refresh token there is nothing to start early: the row only marks when access lapses.
+        if (S.RefreshTokenProtected is null) await services.Schedule.SetAsync(Id, expires, expires);
+        else await services.Schedule.SetAsync(Id, DueAt(), EarlyAt());
     }
 
     public async Task Unschedule()
@@ -171,7 +182,9 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
                 s.RefreshFailures = 0;
                 if (token.Scope is { } scope) s.Scopes = [.. SmartScopes.Split(scope)];
             }, WebhookEventTypes.ConnectionRefreshed);
-            logger.LogInformation("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
+            // Debug: the routine outcome, every connection every token lifetime; failures stay warnings and the
+            // history has connection.refreshed.
+            logger.LogDebug("Connection {ConnectionId} refreshed; access until {ExpiresAt:O}", Id, S.AccessExpiresAt);
             await Schedule();
             return RefreshResult.Refreshed;
         }
@@ -200,7 +213,8 @@ internal sealed class TokenRefresh(IRefreshOwner owner, RefreshServices services
         var delay = Common.Backoff.EqualJitter(R.RetryBaseDelay, R.RetryMaxDelay, S.RefreshFailures);
         logger.LogWarning("Connection {ConnectionId}: refresh failed transiently ({Description}); retry #{Failures} in {Delay}",
             Id, description, S.RefreshFailures, delay);
-        await services.Schedule.SetAsync(Id, Now + delay);
+        var retryAt = Now + delay;
+        await services.Schedule.SetAsync(Id, retryAt, retryAt);
         return RefreshResult.Transient;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 using PatientConnect.Common;
@@ -15,14 +16,99 @@ public interface IEventOutbox
     Task AppendAsync(IReadOnlyList<PendingEvent> events, CancellationToken cancellationToken = default);
 }
 
-public sealed class PostgresEventOutbox(WebhookDatabase database) : IEventOutbox
+/// <summary>
+/// pc_webhook_outbox. Appends are written in groups: the batches of every grain of the silo that flush at
+/// the same moment share one insert statement and one commit (as the refresh schedule's upserts do), which
+/// is what lets a silo record thousands of events a second; each caller still waits until its own events
+/// are durable, and a failed group is retried batch by batch so one bad event fails only its own caller.
+/// </summary>
+public sealed class PostgresEventOutbox : IEventOutbox, IAsyncDisposable
 {
-    public async Task AppendAsync(IReadOnlyList<PendingEvent> events, CancellationToken cancellationToken = default)
+    // Rows per statement: large enough to carry a busy silo's flushes, small enough for one quick commit.
+    private const int MaxGroupEvents = 1000;
+
+    private readonly WebhookDatabase _database;
+    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public PostgresEventOutbox(WebhookDatabase database)
     {
-        if (events.Count == 0) return;
-        // One statement for the batch: the rows get ascending ids in list order (unnest keeps it),
-        // which is the delivery order per aggregate.
-        await using var command = database.DataSource.CreateCommand("""
+        _database = database;
+        _writer = Task.Run(WriteGroupsAsync);
+    }
+
+    public Task AppendAsync(IReadOnlyList<PendingEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0) return Task.CompletedTask;
+        cancellationToken.ThrowIfCancellationRequested();
+        // A copy: the caller's list (a grain's pending events) may change once it stops waiting.
+        var append = new PendingAppend(events.ToArray(), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_pending.Writer.TryWrite(append)) throw new ObjectDisposedException(nameof(PostgresEventOutbox));
+        // Cancelling stops the wait, not the write: an append that lands anyway is harmless (idempotent by event id).
+        return cancellationToken.CanBeCanceled ? append.Written.Task.WaitAsync(cancellationToken) : append.Written.Task;
+    }
+
+    private async Task WriteGroupsAsync()
+    {
+        var group = new List<PendingAppend>();
+        var events = new List<PendingEvent>(MaxGroupEvents);
+        PendingAppend? carried = null;
+        while (carried is not null || await _pending.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            events.Clear();
+            if (carried is not null)
+            {
+                group.Add(carried);
+                events.AddRange(carried.Events);
+                carried = null;
+            }
+            while (events.Count < MaxGroupEvents && _pending.Reader.TryRead(out var next))
+            {
+                if (events.Count > 0 && events.Count + next.Events.Length > MaxGroupEvents)
+                {
+                    carried = next;
+                    break;
+                }
+                group.Add(next);
+                events.AddRange(next.Events);
+            }
+            if (group.Count == 0) continue;
+            try
+            {
+                await InsertAsync(events);
+                foreach (var written in group) written.Written.TrySetResult();
+            }
+            catch (Exception) when (group.Count > 1)
+            {
+                // Alone, each batch succeeds or fails on its own merits.
+                foreach (var append in group)
+                {
+                    try
+                    {
+                        await InsertAsync(append.Events);
+                        append.Written.TrySetResult();
+                    }
+                    catch (Exception e)
+                    {
+                        append.Written.TrySetException(e);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                // The caller learns its append failed (its events stay pending in its state); none is dropped silently.
+                group[0].Written.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task InsertAsync(IReadOnlyList<PendingEvent> events)
+    {
+        // One statement for the group: the rows get ascending ids in list order (unnest keeps it), and each
+        // caller's batch is contiguous in it, which is the delivery order per aggregate. An event id that is
+        // already stored, or repeated in the group (a grain retrying a flush), is skipped.
+        await using var command = _database.DataSource.CreateCommand("""
             INSERT INTO pc_webhook_outbox (tenant_id, event_id, event_type, aggregate_id, payload, created_at,
                 patient_id, patient_session_id, connection_id, status_before, status_after, failure_code, failure_description,
                 deliver, fanned_out_at)
@@ -47,11 +133,19 @@ public sealed class PostgresEventOutbox(WebhookDatabase database) : IEventOutbox
         command.Parameters.Add(Texts("codes", events, e => e.FailureCode));
         command.Parameters.Add(Texts("descriptions", events, e => e.FailureDescription));
         command.Parameters.Add(new NpgsqlParameter("deliver", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = events.Select(e => e.Deliver).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static NpgsqlParameter Texts(string name, IReadOnlyList<PendingEvent> events, Func<PendingEvent, string?> value) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(value).ToArray() };
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+    }
+
+    private sealed record PendingAppend(PendingEvent[] Events, TaskCompletionSource Written);
 }
 
 /// <summary>For an in-process test cluster without Postgres: keeps the events in memory, in order, and reads the history from them.</summary>
