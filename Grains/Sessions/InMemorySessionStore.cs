@@ -83,14 +83,10 @@ public sealed class InMemorySessionStore(IGrainStorageSerializer serializer, Tim
 
     private IEnumerable<KeyValuePair<string, Row>> Page(SessionListFilter filter) => rows
         .Where(r => r.Value.TenantId == filter.TenantId && r.Value.PatientId == filter.PatientId)
-        .Where(r => filter.Status is null || EffectiveStatus(r.Value, filter.Now) == filter.Status)
+        .Where(r => filter.Status is null || SessionViews.EffectiveStatus(r.Value.Status, r.Value.ExpiresAt, filter.Now) == filter.Status)
         .Where(r => filter.After is not { } after || new SessionKey(r.Value.CreatedAt, r.Key).IsAfter(after))
         .OrderByDescending(r => r.Value.CreatedAt).ThenByDescending(r => r.Key, StringComparer.Ordinal)
         .Take(filter.Take);
-
-    // The Postgres query's rule, on the row's own columns as there.
-    private static SessionStatus EffectiveStatus(Row row, DateTimeOffset now) =>
-        row.Status == SessionStatus.Open && now >= row.ExpiresAt ? SessionStatus.Expired : row.Status;
 
     public Task<IReadOnlyList<string>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset retryAt, int limit)
     {

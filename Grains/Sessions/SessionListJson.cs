@@ -60,7 +60,7 @@ public static class SessionListJson
             Write(buffer, ",\"patient_id\":"u8);
             WriteString(buffer, encodedPatient);
             Write(buffer, ",\"status\":"u8);
-            Write(buffer, StatusValue(row.Status == SessionStatus.Open && now >= row.ExpiresAt ? SessionStatus.Expired : row.Status));
+            Write(buffer, StatusValue(SessionViews.EffectiveStatus(row.Status, row.ExpiresAt, now)));
             Write(buffer, ",\"url\":"u8);
             WriteString(buffer, JsonEncodedText.Encode(options.SessionUrl(row.Id), Encoder));
             Write(buffer, row.Tail);

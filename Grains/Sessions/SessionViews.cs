@@ -27,8 +27,11 @@ public static class SessionViews
         s.Hints);
 
     /// <summary>An open session past its expiry is expired, whether or not its expiry has been recorded yet.</summary>
-    public static SessionStatus EffectiveStatus(PatientSessionState s, DateTimeOffset now) =>
-        s.Status == SessionStatus.Open && now >= s.ExpiresAt ? SessionStatus.Expired : s.Status;
+    public static SessionStatus EffectiveStatus(PatientSessionState s, DateTimeOffset now) => EffectiveStatus(s.Status, s.ExpiresAt, now);
+
+    /// <summary>The same rule on a stored row's status and expiry columns (lists read those, not the state).</summary>
+    public static SessionStatus EffectiveStatus(SessionStatus stored, DateTimeOffset expiresAt, DateTimeOffset now) =>
+        stored == SessionStatus.Open && now >= expiresAt ? SessionStatus.Expired : stored;
 
     /// <summary>
     /// Direct mode: the source the app named. Hosted mode: none while the patient is choosing; once the
