@@ -1,35 +1,30 @@
-using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
+using PatientConnect.Grains.Common;
 
 namespace PatientConnect.Grains.Refresh;
 
 /// <summary>
 /// pc_refresh_schedule (migrations 0040, 0090). Due times are written in groups: the connections of one silo
 /// that change at the same moment share one upsert statement and one commit, which is what lets a
-/// silo register thousands of connections a second; each caller still waits until its own row is durable.
+/// silo register thousands of connections a second (<see cref="GroupCommit{T}"/>); each caller still waits
+/// until its own row is durable.
 /// </summary>
 public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
 {
     private const int MaxGroup = 1000;
 
     private readonly NpgsqlDataSource _database;
-    private readonly Channel<PendingDue> _pending = Channel.CreateUnbounded<PendingDue>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommit<PendingDue> _upserts;
 
     public PostgresRefreshSchedule(string connectionString)
     {
         _database = NpgsqlDataSource.Create(connectionString);
-        _writer = Task.Run(WriteGroupsAsync);
+        _upserts = new GroupCommit<PendingDue>(UpsertAsync, MaxGroup);
     }
 
-    public Task SetAsync(string connectionId, DateTimeOffset dueAt, DateTimeOffset earlyAt)
-    {
-        var pending = new PendingDue(connectionId, dueAt.UtcDateTime, (earlyAt < dueAt ? earlyAt : dueAt).UtcDateTime,
-            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_pending.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PostgresRefreshSchedule));
-        return pending.Written.Task;
-    }
+    public Task SetAsync(string connectionId, DateTimeOffset dueAt, DateTimeOffset earlyAt) =>
+        _upserts.WriteAsync(new PendingDue(connectionId, dueAt.UtcDateTime, (earlyAt < dueAt ? earlyAt : dueAt).UtcDateTime));
 
     public async Task RemoveAsync(string connectionId)
     {
@@ -77,27 +72,7 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
         return claimed;
     }
 
-    private async Task WriteGroupsAsync()
-    {
-        var group = new List<PendingDue>(MaxGroup);
-        while (await _pending.Reader.WaitToReadAsync())
-        {
-            group.Clear();
-            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var next)) group.Add(next);
-            try
-            {
-                await UpsertAsync(group);
-                foreach (var written in group) written.Written.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                // Each caller learns its write failed (the grain call fails and is retried); none is dropped silently.
-                foreach (var failed in group) failed.Written.TrySetException(e);
-            }
-        }
-    }
-
-    private async Task UpsertAsync(List<PendingDue> group)
+    private async Task UpsertAsync(IReadOnlyList<PendingDue> group)
     {
         // One row per connection per statement (ON CONFLICT cannot touch a row twice): the latest request wins,
         // as it would have had the writes gone one by one in the order they were asked.
@@ -116,10 +91,9 @@ public sealed class PostgresRefreshSchedule : IRefreshSchedule, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _pending.Writer.TryComplete();
-        await _writer;
+        await _upserts.DisposeAsync();
         await _database.DisposeAsync();
     }
 
-    private sealed record PendingDue(string ConnectionId, DateTime DueAt, DateTime EarlyAt, TaskCompletionSource Written);
+    private sealed record PendingDue(string ConnectionId, DateTime DueAt, DateTime EarlyAt);
 }

@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 using PatientConnect.Common;
-using PatientConnect.Patients;
-
 using PatientConnect.Grains.Common;
+using PatientConnect.Patients;
 
 namespace PatientConnect.Grains.Webhooks;
 
@@ -17,10 +15,10 @@ public interface IEventOutbox
 }
 
 /// <summary>
-/// pc_webhook_outbox. Appends are written in groups: the batches of every grain of the silo that flush at
-/// the same moment share one insert statement and one commit (as the refresh schedule's upserts do), which
-/// is what lets a silo record thousands of events a second; each caller still waits until its own events
-/// are durable, and a failed group is retried batch by batch so one bad event fails only its own caller.
+/// pc_webhook_outbox. Appends are written in groups (<see cref="GroupCommit{T}"/>): the batches of every
+/// grain of the silo that flush at the same moment share one insert statement and one commit, which is
+/// what lets a silo record thousands of events a second; each caller still waits until its own events are
+/// durable, and a failed group is retried batch by batch so one bad event fails only its own caller.
 /// </summary>
 public sealed class PostgresEventOutbox : IEventOutbox, IAsyncDisposable
 {
@@ -28,79 +26,24 @@ public sealed class PostgresEventOutbox : IEventOutbox, IAsyncDisposable
     private const int MaxGroupEvents = 1000;
 
     private readonly WebhookDatabase _database;
-    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    // One item per caller: its batch stays contiguous in the group's statement (delivery order per aggregate),
+    // and a failed group is retried batch by batch.
+    private readonly GroupCommit<PendingEvent[]> _appends;
 
     public PostgresEventOutbox(WebhookDatabase database)
     {
         _database = database;
-        _writer = Task.Run(WriteGroupsAsync);
+        _appends = new GroupCommit<PendingEvent[]>(
+            batches => InsertAsync(batches.Count == 1 ? batches[0] : batches.SelectMany(b => b).ToArray()),
+            MaxGroupEvents, batch => batch.Length);
     }
 
     public Task AppendAsync(IReadOnlyList<PendingEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0) return Task.CompletedTask;
-        cancellationToken.ThrowIfCancellationRequested();
-        // A copy: the caller's list (a grain's pending events) may change once it stops waiting.
-        var append = new PendingAppend(events.ToArray(), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_pending.Writer.TryWrite(append)) throw new ObjectDisposedException(nameof(PostgresEventOutbox));
-        // Cancelling stops the wait, not the write: an append that lands anyway is harmless (idempotent by event id).
-        return cancellationToken.CanBeCanceled ? append.Written.Task.WaitAsync(cancellationToken) : append.Written.Task;
-    }
-
-    private async Task WriteGroupsAsync()
-    {
-        var group = new List<PendingAppend>();
-        var events = new List<PendingEvent>(MaxGroupEvents);
-        PendingAppend? carried = null;
-        while (carried is not null || await _pending.Reader.WaitToReadAsync())
-        {
-            group.Clear();
-            events.Clear();
-            if (carried is not null)
-            {
-                group.Add(carried);
-                events.AddRange(carried.Events);
-                carried = null;
-            }
-            while (events.Count < MaxGroupEvents && _pending.Reader.TryRead(out var next))
-            {
-                if (events.Count > 0 && events.Count + next.Events.Length > MaxGroupEvents)
-                {
-                    carried = next;
-                    break;
-                }
-                group.Add(next);
-                events.AddRange(next.Events);
-            }
-            if (group.Count == 0) continue;
-            try
-            {
-                await InsertAsync(events);
-                foreach (var written in group) written.Written.TrySetResult();
-            }
-            catch (Exception) when (group.Count > 1)
-            {
-                // Alone, each batch succeeds or fails on its own merits.
-                foreach (var append in group)
-                {
-                    try
-                    {
-                        await InsertAsync(append.Events);
-                        append.Written.TrySetResult();
-                    }
-                    catch (Exception e)
-                    {
-                        append.Written.TrySetException(e);
-                    }
-                }
-            }
-            catch (Exception e)
-            {
-                // The caller learns its append failed (its events stay pending in its state); none is dropped silently.
-                group[0].Written.TrySetException(e);
-            }
-        }
+        // A copy: the caller's list (a grain's pending events) may change once it stops waiting. Cancelling
+        // stops the wait, not the write: an append that lands anyway is harmless (idempotent by event id).
+        return _appends.WriteAsync(events.ToArray(), cancellationToken);
     }
 
     private async Task InsertAsync(IReadOnlyList<PendingEvent> events)
@@ -139,13 +82,7 @@ public sealed class PostgresEventOutbox : IEventOutbox, IAsyncDisposable
     private static NpgsqlParameter Texts(string name, IReadOnlyList<PendingEvent> events, Func<PendingEvent, string?> value) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(value).ToArray() };
 
-    public async ValueTask DisposeAsync()
-    {
-        _pending.Writer.TryComplete();
-        await _writer;
-    }
-
-    private sealed record PendingAppend(PendingEvent[] Events, TaskCompletionSource Written);
+    public ValueTask DisposeAsync() => _appends.DisposeAsync();
 }
 
 /// <summary>For an in-process test cluster without Postgres: keeps the events in memory, in order, and reads the history from them.</summary>
