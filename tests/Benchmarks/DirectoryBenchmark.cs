@@ -195,7 +195,7 @@ public static class DirectoryBenchmark
                 await create.ExecuteNonQueryAsync();
             }
             var connectionString = new NpgsqlConnectionStringBuilder(postgres) { Database = _database }.ConnectionString;
-            var apiPort = FreePort();
+            var apiPort = FreePorts.Next();
             Api = new Uri($"http://127.0.0.1:{apiPort}/");
             Key = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             var cluster = "bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -212,8 +212,8 @@ public static class DirectoryBenchmark
             };
             var silo = new Dictionary<string, string>(common)
             {
-                ["Orleans__SiloPort"] = FreePort().ToString(),
-                ["Orleans__GatewayPort"] = FreePort().ToString(),
+                ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
+                ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
                 ["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["PATIENTCONNECT_DEV_API_KEY"] = Key,
             };
@@ -260,12 +260,6 @@ public static class DirectoryBenchmark
             return process;
         }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
 
         public async ValueTask DisposeAsync()
         {

@@ -268,7 +268,7 @@ public static class RefreshBenchmark
 
         public static async Task<FakeEhr> StartAsync(TimeSpan lifetime, int connections)
         {
-            var port = SandboxPagesBenchmark.FreePort();
+            var port = FreePorts.Next();
             var origin = $"http://127.0.0.1:{port}";
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -381,8 +381,8 @@ public static class RefreshBenchmark
                 }
                 for (var i = 0; i < silos; i++)
                 {
-                    env["Orleans__SiloPort"] = SandboxPagesBenchmark.FreePort().ToString(CultureInfo.InvariantCulture);
-                    env["Orleans__GatewayPort"] = SandboxPagesBenchmark.FreePort().ToString(CultureInfo.InvariantCulture);
+                    env["Orleans__SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture);
+                    env["Orleans__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture);
                     stack._silos.Add(Start(dll, [], env));
                 }
                 return stack;

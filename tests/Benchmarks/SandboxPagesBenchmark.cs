@@ -218,12 +218,6 @@ public static class SandboxPagesBenchmark
         return "SandboxEhr.dll";
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The sandbox as its own process on a free loopback port, stopped on dispose.</summary>
     private sealed class SandboxUnderTest : IDisposable
@@ -240,7 +234,7 @@ public static class SandboxPagesBenchmark
 
         public static async Task<SandboxUnderTest> StartAsync(string dll)
         {
-            var baseUrl = $"http://127.0.0.1:{FreePort()}";
+            var baseUrl = $"http://127.0.0.1:{FreePorts.Next()}";
             var start = new ProcessStartInfo("dotnet")
             {
                 WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(dll))!,
@@ -313,7 +307,7 @@ public static class SandboxPagesBenchmark
         {
             // Base64 of random bytes: a JSON string of the same length as a page, not compressible either.
             var body = Encoding.UTF8.GetBytes($"{{\"data\":\"{Convert.ToBase64String(payload)}\"}}");
-            var port = FreePort();
+            var port = FreePorts.Next();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));

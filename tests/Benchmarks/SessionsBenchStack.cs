@@ -20,8 +20,8 @@ public sealed class SessionsBenchStack : IAsyncDisposable
 
     public string ConnectionString { get; }
     public string ApiKey { get; } = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-    public Uri Api { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
-    public Uri Sandbox { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
+    public Uri Api { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
+    public Uri Sandbox { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
     public IReadOnlyList<Uri> SiloHttp { get; }
     /// <summary>Process ids by role (api, silo0.., sandbox), for CPU accounting.</summary>
     public Dictionary<string, int> ProcessIds { get; } = [];
@@ -31,7 +31,7 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         _adminConnectionString = admin;
         _database = database;
         ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 100 }.ConnectionString;
-        SiloHttp = Enumerable.Range(0, silos).Select(_ => new Uri($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/")).ToArray();
+        SiloHttp = Enumerable.Range(0, silos).Select(_ => new Uri($"http://127.0.0.1:{FreePorts.Next()}/")).ToArray();
     }
 
     /// <summary>The Api runs inside every silo (PatientConnect:Api:InSilo) instead of as a process of its own.</summary>
@@ -85,8 +85,8 @@ public sealed class SessionsBenchStack : IAsyncDisposable
         {
             var env = new Dictionary<string, string>(silo)
             {
-                ["Orleans__SiloPort"] = SandboxPagesBenchmark.FreePort().ToString(),
-                ["Orleans__GatewayPort"] = SandboxPagesBenchmark.FreePort().ToString(),
+                ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
+                ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
             };
             ProcessIds[$"silo{i}"] = Start(siloDll, ["--urls", SiloHttp[i].ToString().TrimEnd('/')], env).Id;
         }

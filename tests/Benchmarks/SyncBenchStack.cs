@@ -26,8 +26,8 @@ public sealed class SyncBenchStack : IAsyncDisposable
         _adminConnectionString = admin;
         _database = database;
         ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 64 }.ConnectionString;
-        Api = new Uri($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
-        Sandbox = new Uri($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
+        Api = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
+        Sandbox = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
     }
 
     /// <param name="extra">Settings given to the silo and the Api on top of the stack's own (e.g. telemetry).</param>
@@ -56,8 +56,8 @@ public sealed class SyncBenchStack : IAsyncDisposable
         var sandbox = Start(sandboxDll, ["--urls", Sandbox.ToString().TrimEnd('/')], new Dictionary<string, string>());
 
         var silo = Environment();
-        silo["Orleans__SiloPort"] = SandboxPagesBenchmark.FreePort().ToString();
-        silo["Orleans__GatewayPort"] = SandboxPagesBenchmark.FreePort().ToString();
+        silo["Orleans__SiloPort"] = FreePorts.Next().ToString();
+        silo["Orleans__GatewayPort"] = FreePorts.Next().ToString();
         silo["PatientConnect__TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         silo["PatientConnect__Tenants__0__Id"] = Tenant;
         silo["PatientConnect__Tenants__0__ApiKeys__0"] = ApiKey;

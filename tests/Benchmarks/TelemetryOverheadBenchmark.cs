@@ -194,7 +194,7 @@ public static class TelemetryOverheadBenchmark
 
         public static async Task<OtlpSink> StartAsync()
         {
-            var url = $"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}";
+            var url = $"http://127.0.0.1:{FreePorts.Next()}";
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(url);
             builder.Logging.ClearProviders();

@@ -73,7 +73,7 @@ public class SandboxProcess : IAsyncLifetime
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build SandboxEhr first ({Configuration}).", dll);
 
-        var port = FreePort();
+        var port = FreePorts.Next();
         BaseUrl = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
@@ -307,13 +307,6 @@ public class SandboxProcess : IAsyncLifetime
             if (File.Exists(Path.Combine(dir.FullName, "Orleans.sln")))
                 return dir.FullName;
         throw new DirectoryNotFoundException("Orleans.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

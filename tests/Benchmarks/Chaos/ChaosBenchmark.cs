@@ -500,7 +500,7 @@ public static class ChaosBenchmark
 
         public static async Task<WebhookReceiver> StartAsync()
         {
-            var port = SandboxPagesBenchmark.FreePort();
+            var port = FreePorts.Next();
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.Logging.ClearProviders();

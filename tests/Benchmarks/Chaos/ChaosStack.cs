@@ -27,8 +27,8 @@ public sealed class ChaosStack : IAsyncDisposable
 
     public string ConnectionString { get; }
     public string ApiKey { get; } = "pc_chaos_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-    public Uri Api { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
-    public Uri Sandbox { get; } = new($"http://127.0.0.1:{SandboxPagesBenchmark.FreePort()}/");
+    public Uri Api { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
+    public Uri Sandbox { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
     public int SiloCount => _silos.Length;
 
     private ChaosStack(string admin, string database, int silos)
@@ -38,8 +38,8 @@ public sealed class ChaosStack : IAsyncDisposable
         ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = 50 }.ConnectionString;
         _silos = new Process?[silos];
         _siloLogBytes = new long[silos];
-        _siloPorts = [.. Enumerable.Range(0, silos).Select(_ => SandboxPagesBenchmark.FreePort())];
-        _gatewayPorts = [.. Enumerable.Range(0, silos).Select(_ => SandboxPagesBenchmark.FreePort())];
+        _siloPorts = [.. Enumerable.Range(0, silos).Select(_ => FreePorts.Next())];
+        _gatewayPorts = [.. Enumerable.Range(0, silos).Select(_ => FreePorts.Next())];
     }
 
     public static async Task<ChaosStack> StartAsync(string adminConnectionString, int silos)
