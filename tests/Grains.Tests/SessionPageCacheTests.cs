@@ -211,6 +211,8 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
     {
         var patient = TestData.NewPatientId();
         var session = await f.CreateSessionAsync(A, patient, expiresIn: TimeSpan.FromSeconds(60));
+        // The hand-moved clock stands still: moved so the two are listed in the order they were made.
+        f.Clock.Advance(TimeSpan.FromMilliseconds(1));
         var longer = await f.CreateSessionAsync(A, patient, expiresIn: TimeSpan.FromHours(1));
         var open = new SessionListQuery(SessionStatus.Open, 50, null);
         // The scheduler cannot record the expiry meanwhile: only the clock changes.
@@ -218,7 +220,7 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
         Assert.Equal([(longer.Id, "open"), (session.Id, "open")], Items(await CachedAsync(A, patient)));
         Assert.Equal([longer.Id, session.Id], Items(await CachedAsync(A, patient, open)).Select(s => s.Id));
 
-        f.Clock.Advance(TimeSpan.FromSeconds(59));
+        f.Clock.Advance(TimeSpan.FromSeconds(59) - TimeSpan.FromMilliseconds(1));
         Assert.Equal([(longer.Id, "open"), (session.Id, "open")], Items(await CachedAsync(A, patient)));
         f.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal([(longer.Id, "open"), (session.Id, "expired")], Items(await CachedAsync(A, patient)));
@@ -249,6 +251,7 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
     {
         var patient = TestData.NewPatientId();
         var kept = await f.CreateSessionAsync(A, patient);
+        f.Clock.Advance(TimeSpan.FromMilliseconds(1));
         var erased = await f.CreateSessionAsync(A, patient);
         Assert.Equal(2, (await CachedAsync(A, patient)).Count);
         Assert.True(await f.Grains.GetGrain<IPatientSessionGrain>(erased.Id).Erase(A));
@@ -263,6 +266,7 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
         Assert.Equal([first.Id], Items(await CachedAsync(A, patient)).Select(s => s.Id));
 
         SessionView second;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(1));
         // Every invalidation fails meanwhile (a scheduler's write for another test's session must not take the one failure).
         using (FaultInjection.Fail($"{nameof(ISessionPageCacheGrain)}.{nameof(ISessionPageCacheGrain.Invalidate)}", int.MaxValue))
         {
@@ -271,7 +275,8 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
         }
         // The page that was in memory is still served (which shows the list is cached at all) ...
         Assert.Equal([first.Id], Items(await CachedAsync(A, patient)).Select(s => s.Id));
-        f.Clock.Advance(SessionPageCacheGrain.TimeToLive - TimeSpan.FromMilliseconds(1));
+        // (read 1 ms before the create: 1 ms short of its time to live now)
+        f.Clock.Advance(SessionPageCacheGrain.TimeToLive - TimeSpan.FromMilliseconds(2));
         Assert.Equal([first.Id], Items(await CachedAsync(A, patient)).Select(s => s.Id));
         // ... until its time to live is up.
         f.Clock.Advance(TimeSpan.FromMilliseconds(1));
