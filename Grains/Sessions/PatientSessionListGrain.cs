@@ -5,7 +5,10 @@ using PatientConnect.Sessions;
 
 namespace PatientConnect.Grains.Sessions;
 
-/// <summary>Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id).</summary>
+/// <summary>
+/// Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id),
+/// read every time. The Api lists through <see cref="SessionPageCacheGrain"/>, which reads the same way on a miss.
+/// </summary>
 /// <remarks>Reentrant for the same reason as <see cref="SessionOpenerGrain"/>: no state, and a query's wait is not a reason to queue the next.</remarks>
 [StatelessWorker, Reentrant]
 public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<PatientConnectOptions> options, TimeProvider time)
