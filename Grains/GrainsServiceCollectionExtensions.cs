@@ -80,17 +80,20 @@ public static class GrainsServiceCollectionExtensions
     /// </summary>
     private static void AddSessionStore(IServiceCollection services, IConfiguration configuration)
     {
-        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
-        {
-            services.TryAddSingleton<Sessions.ISessionIndex>(sp => new Sessions.InMemorySessionStore(
-                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>()));
-        }
-        else
-        {
-            services.TryAddSingleton<Sessions.ISessionIndex>(sp => new Sessions.PostgresSessionStore(
+        Func<IServiceProvider, Sessions.ISessionIndex> store = string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"))
+            ? sp => new Sessions.InMemorySessionStore(
+                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>())
+            : sp => new Sessions.PostgresSessionStore(
                 sp.GetRequiredService<WebhookDatabase>().DataSource,
-                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>()));
-        }
+                sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), sp.GetRequiredService<TimeProvider>());
+        services.TryAddSingleton<Sessions.SessionPageInvalidation>();
+        // Every write through the store tells the list page cache (Sessions.SessionPageCacheGrain) once committed.
+        services.TryAddSingleton<Sessions.ISessionIndex>(sp =>
+        {
+            var inner = store(sp);
+            return new Sessions.PageInvalidatingSessionStore((Orleans.Storage.IGrainStorage)inner, inner,
+                sp.GetRequiredService<Sessions.SessionPageInvalidation>());
+        });
         // Behind the same wrapper as the generic storage: "database away" reaches callers as a 503.
         services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(Sessions.SessionStore.Name, (sp, _) =>
             new Resilience.UnavailableAwareGrainStorage((Orleans.Storage.IGrainStorage)sp.GetRequiredService<Sessions.ISessionIndex>()));

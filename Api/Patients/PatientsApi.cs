@@ -38,8 +38,10 @@ public static class PatientsApi
         var pageCursor = QueryParameters.Cursor(cursor, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var page = await cluster.GetGrain<IPatientSessionListGrain>(0)
-            .ListJson(http.TenantId(), patientId, new SessionListQuery(statusFilter, pageSize, pageCursor));
+        var tenantId = http.TenantId();
+        // Through the page cache: no database round trip while nothing was written (ISessionPageCacheGrain).
+        var page = await cluster.GetGrain<ISessionPageCacheGrain>(SessionPageShards.Of(tenantId, patientId))
+            .Page(tenantId, patientId, new SessionListQuery(statusFilter, pageSize, pageCursor));
         return new SessionPageResult(page);
     }
 

@@ -28,6 +28,7 @@ public sealed class ErasureStore(
     WebhookDatabase database,
     TokenProtector protector,
     IOptions<ClusterOptions> cluster,
+    Sessions.SessionPageInvalidation sessionPages,
     ILogger<ErasureStore> logger)
 {
     public sealed record Removed(long Records, long Events, long IdempotencyRecords);
@@ -108,6 +109,9 @@ public sealed class ErasureStore(
             idempotency = await command.ExecuteNonQueryAsync();
         }
         await tx.CommitAsync();
+        // No cached list page may outlive the rows (a non-empty page would also spare the Api its exists
+        // check): awaited, and a failure fails this attempt, which the job repeats.
+        await sessionPages.PatientAsync(tenantId, patientId);
         return new Removed(records, events, idempotency);
     }
 

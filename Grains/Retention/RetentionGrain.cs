@@ -18,6 +18,7 @@ public sealed class RetentionGrain(
     WebhookDatabase database,
     IOptions<RetentionOptions> options,
     IOptions<ClusterOptions> cluster,
+    Sessions.SessionPageInvalidation sessionPages,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     public const string ReminderName = "retention";
@@ -80,6 +81,8 @@ public sealed class RetentionGrain(
                     WHERE status IN (1, 2) AND due_at IS NULL AND modified_at < @cutoff
                     LIMIT @batch)
                 """, DateTimeOffset.UtcNow - O.SessionHistory);
+            // Rows of any patient went: every cached list page goes too (one call per shard, once a run).
+            if (sessions > 0) await sessionPages.AllAsync();
         }
 
         var report = new RetentionReport(attempts, deliveries, events, idempotency, sessions);

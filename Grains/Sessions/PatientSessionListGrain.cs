@@ -5,7 +5,10 @@ using PatientConnect.Sessions;
 
 namespace PatientConnect.Grains.Sessions;
 
-/// <summary>Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id).</summary>
+/// <summary>
+/// Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id),
+/// read every time. The Api lists through <see cref="SessionPageCacheGrain"/>, which reads the same way on a miss.
+/// </summary>
 /// <remarks>Reentrant for the same reason as <see cref="SessionOpenerGrain"/>: no state, and a query's wait is not a reason to queue the next.</remarks>
 [StatelessWorker, Reentrant]
 public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<PatientConnectOptions> options, TimeProvider time)
@@ -23,19 +26,9 @@ public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<Patien
     public async Task<SessionPageJson> ListJson(string tenantId, string patientId, SessionListQuery query)
     {
         var (filter, limit) = Filter(tenantId, patientId, query);
-        var rows = await index.ListJsonAsync(filter);
-        var page = rows.Count > limit ? rows.Take(limit).ToList() : rows;
-        var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
-        return new SessionPageJson(SessionListJson.Page(page, patientId, next, options.Value, filter.Now), page.Count);
+        return (await SessionPages.ReadJsonAsync(index, filter, limit, options.Value)).Page;
     }
 
-    private (SessionListFilter Filter, int Limit) Filter(string tenantId, string patientId, SessionListQuery query)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        ArgumentException.ThrowIfNullOrEmpty(patientId);
-        var limit = Cursors.Clamp(query.Limit);
-        SessionKey? after = string.IsNullOrEmpty(query.Cursor) ? null : SessionKey.FromCursor(query.Cursor);
-        // One more than the page: whether a next page exists without a second query.
-        return (new SessionListFilter(tenantId, patientId, query.Status, time.GetUtcNow(), after, limit + 1), limit);
-    }
+    private (SessionListFilter Filter, int Limit) Filter(string tenantId, string patientId, SessionListQuery query) =>
+        SessionPages.Filter(tenantId, patientId, query, time.GetUtcNow());
 }

@@ -89,11 +89,19 @@ public sealed class RetentionTests(TokenServices services) : EndToEndTest(servic
                 "UPDATE pc_patient_sessions SET modified_at = modified_at - interval '100 days' WHERE session_id = @id",
                 ("id", id)));
         }
+        // The ended session's patient's list, warm in the silo's page cache ...
+        var endedPatient = ended.Str("patient_id")!;
+        Assert.Equal([endedId], (await Json.GetAsync(ApiA, $"v1/patients/{endedPatient}/patient-sessions"))["data"]!.AsArray().Select(s => s.Str("id")));
 
         var report = await Tokens.Cluster.GetGrain<IRetentionGrain>(0).RunOnce();
 
         Assert.True(report.Sessions >= 1, report.ToString());
         Assert.Equal(0L, await SessionRowsAsync(db, endedId));
+        // ... is not served once retention deleted the row: the patient has no session left, so it is not one.
+        using (var listed = await ApiA.GetAsync($"v1/patients/{endedPatient}/patient-sessions", Cancel))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, listed.StatusCode);
+        }
         // Never an open session, however old its row: it ends by its own expiry first.
         Assert.Equal(1L, await SessionRowsAsync(db, openId));
         Assert.Equal(1L, await SessionRowsAsync(db, recentId));
