@@ -12,8 +12,4 @@ public interface IPatientSessionListGrain : IGrainWithIntegerKey
     /// <summary>One page; a cursor not issued by this list is an ArgumentException naming "cursor".</summary>
     [ReadOnly, Alias("List"), Retryable, ResponseTimeout("00:00:05")]
     Task<Page<SessionView>> List(string tenantId, string patientId, SessionListQuery query);
-
-    /// <summary>The same page as <see cref="List"/>, as the contract's JSON the Api answers with.</summary>
-    [ReadOnly, Alias("ListJson"), Retryable, ResponseTimeout("00:00:05")]
-    Task<SessionPageJson> ListJson(string tenantId, string patientId, SessionListQuery query);
 }

@@ -17,7 +17,7 @@ namespace PatientConnect.Sessions;
 [Alias("pc.ISessionPageCacheGrain")]
 public interface ISessionPageCacheGrain : IGrainWithIntegerKey
 {
-    /// <summary>The page <see cref="IPatientSessionListGrain.ListJson"/> answers, from memory when it can be.</summary>
+    /// <summary>One page of the patient's list as the contract's JSON, from memory when it can be; a cursor not issued by the list is an ArgumentException naming "cursor".</summary>
     [Alias("Page"), Retryable, ResponseTimeout("00:00:05")]
     Task<SessionPageJson> Page(string tenantId, string patientId, SessionListQuery query);
 

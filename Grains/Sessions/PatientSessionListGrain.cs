@@ -6,8 +6,9 @@ using PatientConnect.Sessions;
 namespace PatientConnect.Grains.Sessions;
 
 /// <summary>
-/// Pages of a patient's sessions from the session rows (<see cref="ISessionIndex"/>), keyset by (created_at, id),
-/// read every time. The Api lists through <see cref="SessionPageCacheGrain"/>, which reads the same way on a miss.
+/// Pages of a patient's sessions as views, from the session rows (<see cref="ISessionIndex"/>), keyset by
+/// (created_at, id), read every time (the patient grain's list). The Api lists the contract's JSON through
+/// <see cref="SessionPageCacheGrain"/>.
 /// </summary>
 /// <remarks>Reentrant for the same reason as <see cref="SessionOpenerGrain"/>: no state, and a query's wait is not a reason to queue the next.</remarks>
 [StatelessWorker, Reentrant]
@@ -21,12 +22,6 @@ public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<Patien
         var page = rows.Take(limit).ToList();
         var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
         return new Page<SessionView>(page.Select(r => SessionViews.From(r.Id, r.State, options.Value, filter.Now)).ToArray(), next);
-    }
-
-    public async Task<SessionPageJson> ListJson(string tenantId, string patientId, SessionListQuery query)
-    {
-        var (filter, limit) = Filter(tenantId, patientId, query);
-        return (await SessionPages.ReadJsonAsync(index, filter, limit, options.Value)).Page;
     }
 
     private (SessionListFilter Filter, int Limit) Filter(string tenantId, string patientId, SessionListQuery query) =>

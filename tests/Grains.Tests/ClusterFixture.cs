@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using PatientConnect.Grains.Resilience;
+using PatientConnect.Grains.Sessions;
+using PatientConnect.Sessions;
 
 [assembly: AssemblyFixture(typeof(PatientConnect.Grains.Tests.ClusterFixture))]
 // One cluster and one hand-moved clock for all tests: a test that moves time must not run beside one
@@ -29,6 +32,19 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IGrainFactory Grains => Cluster.GrainFactory;
 
     public string SourceId(string hospital) => Ids.SourceIdFor(Ehr.FhirBase(hospital));
+
+    /// <summary>
+    /// A page of a patient's list as the contract's JSON, read from the rows every time through the silo's own
+    /// index (what the page cache answers on a miss): the uncached reference the list tests compare against.
+    /// </summary>
+    public async Task<SessionPageJson> UncachedListJsonAsync(string tenantId, string patientId, SessionListQuery query)
+    {
+        var services = ((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services;
+        var (filter, limit) = SessionPages.Filter(tenantId, patientId, query, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        var read = await SessionPages.ReadJsonAsync(services.GetRequiredService<ISessionIndex>(), filter, limit,
+            services.GetRequiredService<IOptions<PatientConnectOptions>>().Value);
+        return read.Page;
+    }
 
     public async ValueTask InitializeAsync()
     {

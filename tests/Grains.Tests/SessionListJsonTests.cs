@@ -24,7 +24,7 @@ public sealed class SessionListJsonTests(ClusterFixture f)
         var views = await Lists.List(tenant, patient, query);
         var expected = JsonSerializer.Serialize(
             new ListJson<SessionJson>(views.Data.Select(SessionJson.From).ToList(), views.NextCursor), ContractJson.Options);
-        var page = await Lists.ListJson(tenant, patient, query);
+        var page = await f.UncachedListJsonAsync(tenant, patient, query);
         Assert.Equal(expected, Encoding.UTF8.GetString(page.Utf8));
         Assert.Equal(views.Data.Count, page.Count);
     }
@@ -51,7 +51,7 @@ public sealed class SessionListJsonTests(ClusterFixture f)
         await AssertSameAsViewsAsync(A, patient, new SessionListQuery(null, 50, null));
         // Read-your-writes: the completion's write is the list's at once.
         await f.Grains.GetGrain<IPatientSessionGrain>(completed.Id).CompleteCallback(await f.ApproveAsync(completed.Id, riverside));
-        var afterCompletion = JsonDocument.Parse((await Lists.ListJson(A, patient, new SessionListQuery(SessionStatus.Complete, 50, null))).Utf8);
+        var afterCompletion = JsonDocument.Parse((await f.UncachedListJsonAsync(A, patient, new SessionListQuery(SessionStatus.Complete, 50, null))).Utf8);
         var listedCompleted = afterCompletion.RootElement.GetProperty("data").EnumerateArray().Single();
         Assert.Equal(completed.Id, listedCompleted.GetProperty("id").GetString());
         Assert.Equal("complete", listedCompleted.GetProperty("status").GetString());
@@ -63,7 +63,7 @@ public sealed class SessionListJsonTests(ClusterFixture f)
         {
             await AssertSameAsViewsAsync(A, patient, new SessionListQuery(status, 50, null));
         }
-        var expired = JsonDocument.Parse((await Lists.ListJson(A, patient, new SessionListQuery(SessionStatus.Expired, 50, null))).Utf8);
+        var expired = JsonDocument.Parse((await f.UncachedListJsonAsync(A, patient, new SessionListQuery(SessionStatus.Expired, 50, null))).Utf8);
         Assert.Equal(shortLived.Id, expired.RootElement.GetProperty("data").EnumerateArray().Single().GetProperty("id").GetString());
         Assert.Equal("expired", expired.RootElement.GetProperty("data")[0].GetProperty("status").GetString());
 
@@ -78,7 +78,7 @@ public sealed class SessionListJsonTests(ClusterFixture f)
             pages++;
         } while (cursor is not null);
         Assert.Equal(2, pages);
-        var all = JsonDocument.Parse((await Lists.ListJson(A, patient, new SessionListQuery(null, 50, null))).Utf8);
+        var all = JsonDocument.Parse((await f.UncachedListJsonAsync(A, patient, new SessionListQuery(null, 50, null))).Utf8);
         Assert.Equal(withHints.Id, all.RootElement.GetProperty("data")[3].GetProperty("id").GetString());
         Assert.Equal("""{"note":"caf\u00e9 \"q\" <b>","n":[1,2.5,null],"ü":"é"}""", all.RootElement.GetProperty("data")[3].GetProperty("metadata").GetRawText());
     }
@@ -89,10 +89,10 @@ public sealed class SessionListJsonTests(ClusterFixture f)
         var patient = TestData.NewPatientId();
         await f.CreateSessionAsync(A, patient);
 
-        var foreign = await Lists.ListJson(B, patient, new SessionListQuery(null, 50, null));
+        var foreign = await f.UncachedListJsonAsync(B, patient, new SessionListQuery(null, 50, null));
         Assert.Equal(0, foreign.Count);
         Assert.Equal("""{"data":[],"next_cursor":null}""", Encoding.UTF8.GetString(foreign.Utf8));
         await AssertSameAsViewsAsync(B, patient, new SessionListQuery(null, 50, null));
-        Assert.Equal(1, (await Lists.ListJson(A, patient, new SessionListQuery(null, 50, null))).Count);
+        Assert.Equal(1, (await f.UncachedListJsonAsync(A, patient, new SessionListQuery(null, 50, null))).Count);
     }
 }

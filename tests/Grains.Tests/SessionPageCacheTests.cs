@@ -152,7 +152,7 @@ public sealed class SessionPageCacheTests(ClusterFixture f)
         f.Grains.GetGrain<ISessionPageCacheGrain>(SessionPageShards.Of(tenant, patient)).Page(tenant, patient, query ?? All);
 
     private Task<SessionPageJson> UncachedAsync(string tenant, string patient, SessionListQuery? query = null) =>
-        f.Grains.GetGrain<IPatientSessionListGrain>(0).ListJson(tenant, patient, query ?? All);
+        f.UncachedListJsonAsync(tenant, patient, query ?? All);
 
     private static List<(string Id, string Status)> Items(SessionPageJson page) =>
         [.. JsonDocument.Parse(page.Utf8).RootElement.GetProperty("data").EnumerateArray()
