@@ -42,6 +42,16 @@ s_total=$(summary total); s_failed=$(summary failed); s_passed=$(summary succeed
 if [ -n "$s_total" ] && [ "$s_total" -gt $((passed + failed + skipped)) ]; then
   passed=${s_passed:-0}; failed=${s_failed:-0}; skipped=${s_skipped:-0}
 fi
+# Name each failed test and its message right above the tally, where a truncated CI log still shows it.
+find "$results" -name '*.trx' -print0 | xargs -0 -r perl -0777 -ne '
+  while (/<UnitTestResult\b([^>]*?)outcome="(Failed|Error|Timeout|Aborted)"([^>]*)>(.*?)<\/UnitTestResult>/gs) {
+    my ($attrs, $body) = ("$1 $3", $4);
+    my ($name) = $attrs =~ /testName="([^"]*)"/;
+    my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+    $message //= ""; $message =~ s/&lt;/</g; $message =~ s/&gt;/>/g; $message =~ s/&quot;/"/g; $message =~ s/&#xD;//g; $message =~ s/&#xA;/\n/g; $message =~ s/&amp;/&/g;
+    my @lines = split /\n/, $message;
+    print "FAILED $name\n", map({ "    $_\n" } grep { defined } @lines[0 .. ($#lines < 11 ? $#lines : 11)]);
+  }' | head -n 120
 rc=0
 if [ "$test_rc" != 0 ] || [ "$failed" != 0 ] || [ "$passed" = 0 ]; then rc=1; fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"

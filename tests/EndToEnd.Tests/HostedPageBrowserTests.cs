@@ -20,7 +20,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
 
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
 
         var opened = await page.GotoAsync(session.Str("url")!);
         Assert.Equal(200, opened?.Status);
@@ -68,7 +68,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
         var session = await Flow.CreateSessionAsync(NewPatientId("browseempty"));
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
         await page.GotoAsync(session.Str("url")!);
 
         // Nothing typed: the sandbox hospitals (the only connectable sources here), not the snapshot A to Z.
@@ -94,7 +94,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
 
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
         await page.GotoAsync(session.Str("url")!); // direct mode: straight to the EHR
         await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
         await page.Locator("button[name=decision][value=deny]").ClickAsync();

@@ -100,7 +100,7 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
 
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
         var errors = new List<string>();
         // A missing favicon is a console error too; what matters is the policy letting the script run.
         page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) errors.Add(message.Text); };

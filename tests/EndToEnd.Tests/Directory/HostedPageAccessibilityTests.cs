@@ -84,7 +84,7 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
                 HasTouch = screen == "phone",
             });
             var page = await context.NewPageAsync();
-            page.SetDefaultTimeout(20_000);
+            page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
             foreach (var (name, pageUrl, status) in pages)
             {
                 var response = await page.GotoAsync(pageUrl);
@@ -149,7 +149,7 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
         var session = await Flow.CreateSessionAsync(NewPatientId("keys"));
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
         await page.GotoAsync(session.Str("url")!);
 
         // From the top of the page: Tab reaches the search box first.

@@ -10,6 +10,13 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
+    /// <summary>
+    /// How long one browser step (a navigation, a click, a wait for a URL) may take. Generous: the browser
+    /// tests start while every other test class is starting its own service on the same two cores, and a
+    /// cold Chromium page load then took over 20 s once in CI; a step that really hangs still fails.
+    /// </summary>
+    public const float StepTimeoutMs = 60_000;
+
     private IPlaywright? _playwright;
 
     public IBrowser Browser { get; private set; } = null!;
