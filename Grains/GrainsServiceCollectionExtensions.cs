@@ -27,6 +27,8 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PatientConnectOptions>, PatientConnectOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
+        // Idle connection grains go after a minute; the collector has to look more often than that.
+        services.Configure<Orleans.Configuration.GrainCollectionOptions>(o => o.CollectionQuantum = Connections.ConnectionGrain.CollectionQuantum);
         // Built at first resolve, so a malformed directory entry or a missing key stops the silo at
         // start (the silo resolves both) rather than at a patient's first click.
         services.TryAddSingleton(_ => SourceCatalog.FromConfiguration(configuration));

@@ -68,10 +68,13 @@ public sealed class ConnectionState
 /// Refreshes are serialized: the grain is not reentrant, so concurrent triggers (the scheduler's wake,
 /// GetAccess, RefreshAfterRejected) queue and each later one finds the token already replaced; the only
 /// method that interleaves (ReportSync) never refreshes, and a refresh in flight is shared as one task.
-/// Idle, it deactivates after two minutes: a million connections are rows, not activations, between refreshes.
+/// Idle, it deactivates after a minute (the collector looks every <see cref="CollectionQuantum"/>): a million
+/// connections are rows, not activations, between refreshes, and a burst of new ones holds at most a minute
+/// and a half of them in memory (with two minutes, a million registered at 2,300/s peaked at 356,000 live
+/// activations and left the silo at 3.9 GB).
 /// </para>
 /// </summary>
-[CollectionAgeLimit(Minutes = 2)]
+[CollectionAgeLimit(Minutes = 1)]
 public sealed class ConnectionGrain(
     [PersistentState("connection", "store")] IPersistentState<ConnectionState> state,
     TokenProtector protector,
@@ -87,6 +90,9 @@ public sealed class ConnectionGrain(
     /// <summary>The per-connection refresh reminder of earlier versions: moved to the schedule at its next tick.</summary>
     public const string RefreshReminder = "refresh";
     public const string ExpiringReminder = "expiring";
+
+    /// <summary>How often the silo's activation collector runs: below this grain's age limit, which Orleans requires.</summary>
+    public static readonly TimeSpan CollectionQuantum = TimeSpan.FromSeconds(30);
 
     // ReportSync interleaves with every other call; all state changes and writes go through this gate.
     private readonly SemaphoreSlim _gate = new(1, 1);
