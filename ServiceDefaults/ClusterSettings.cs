@@ -52,7 +52,7 @@ public sealed record ClusterSettings(string Postgres, string ClusterId, string S
     /// Npgsql's automatic preparation on, unless the connection string sets it (0 turns it off). The Orleans
     /// storage, reminder and membership queries are plain parameterized text, so without it Postgres parses
     /// and plans each one on every call; prepared after two uses, the refresh benchmark registered
-    /// connections 17-29 % faster (README "Performance"), Postgres having been two thirds of its CPU.
+    /// connections 24-31 % faster (README "Performance"), Postgres having been two thirds of its CPU.
     /// </summary>
     private static string WithAutomaticPreparation(string postgres, NpgsqlConnectionStringBuilder csb)
     {
