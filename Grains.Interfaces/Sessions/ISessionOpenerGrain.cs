@@ -12,5 +12,6 @@ public interface ISessionOpenerGrain : IGrainWithIntegerKey
     /// The new session, or the refused field. <see cref="CreateSession.SessionId"/> is required: the
     /// caller picks it once, so a retried call finds the session its first attempt stored.
     /// </summary>
-    [Alias("Open"), Retryable] Task<CreateSessionResult> Open(CreateSession request);
+    /// <remarks>3 s: within the retry budget a create sent to a silo that died silently is retried (same session id).</remarks>
+    [Alias("Open"), Retryable, ResponseTimeout("00:00:03")] Task<CreateSessionResult> Open(CreateSession request);
 }
