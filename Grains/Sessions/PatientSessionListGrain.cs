@@ -17,13 +17,10 @@ public sealed class PatientSessionListGrain(ISessionIndex index, IOptions<Patien
 {
     public async Task<Page<SessionView>> List(string tenantId, string patientId, SessionListQuery query)
     {
-        var (filter, limit) = Filter(tenantId, patientId, query);
+        var (filter, limit) = SessionPages.Filter(tenantId, patientId, query, time.GetUtcNow());
         var rows = await index.ListAsync(filter);
         var page = rows.Take(limit).ToList();
         var next = rows.Count > limit ? page[^1].Key.ToCursor() : null;
         return new Page<SessionView>(page.Select(r => SessionViews.From(r.Id, r.State, options.Value, filter.Now)).ToArray(), next);
     }
-
-    private (SessionListFilter Filter, int Limit) Filter(string tenantId, string patientId, SessionListQuery query) =>
-        SessionPages.Filter(tenantId, patientId, query, time.GetUtcNow());
 }
