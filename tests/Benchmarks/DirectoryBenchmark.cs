@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -259,7 +258,6 @@ public static class DirectoryBenchmark
             _processes.Add(process);
             return process;
         }
-
 
         public async ValueTask DisposeAsync()
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -217,7 +216,6 @@ public static class SandboxPagesBenchmark
         }
         return "SandboxEhr.dll";
     }
-
 
     /// <summary>The sandbox as its own process on a free loopback port, stopped on dispose.</summary>
     private sealed class SandboxUnderTest : IDisposable
