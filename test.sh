@@ -43,11 +43,12 @@ if [ -n "$s_total" ] && [ "$s_total" -gt $((passed + failed + skipped)) ]; then
   passed=${s_passed:-0}; failed=${s_failed:-0}; skipped=${s_skipped:-0}
 fi
 # Name each failed test and its message right above the tally, where a truncated CI log still shows it.
+# The failure is the <Message> inside <ErrorInfo>; the ones before it are the test's own output lines.
 find "$results" -name '*.trx' -print0 | xargs -0 -r perl -0777 -ne '
   while (/<UnitTestResult\b([^>]*?)outcome="(Failed|Error|Timeout|Aborted)"([^>]*)>(.*?)<\/UnitTestResult>/gs) {
     my ($attrs, $body) = ("$1 $3", $4);
     my ($name) = $attrs =~ /testName="([^"]*)"/;
-    my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+    my ($message) = $body =~ /<ErrorInfo>.*?<Message>(.*?)<\/Message>/s;
     $message //= ""; $message =~ s/&lt;/</g; $message =~ s/&gt;/>/g; $message =~ s/&quot;/"/g; $message =~ s/&#xD;//g; $message =~ s/&#xA;/\n/g; $message =~ s/&amp;/&/g;
     my @lines = split /\n/, $message;
     print "FAILED $name\n", map({ "    $_\n" } grep { defined } @lines[0 .. ($#lines < 11 ? $#lines : 11)]);

@@ -21,43 +21,46 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
+        await BrowserFixture.StepsAsync(page, async () =>
+        {
 
-        var opened = await page.GotoAsync(session.Str("url")!);
-        Assert.Equal(200, opened?.Status);
-        var search = page.Locator("input#q[name=q]");
-        await search.FillAsync("Lakeside");
-        await search.PressAsync("Enter");
-        var result = page.Locator($"a.source[data-source-id=\"{lakeside}\"]");
-        await result.WaitForAsync();
-        Assert.Contains("Lakeside Medical Center", await result.InnerTextAsync(), StringComparison.Ordinal);
-        await result.ClickAsync();
+            var opened = await page.GotoAsync(session.Str("url")!);
+            Assert.Equal(200, opened?.Status);
+            var search = page.Locator("input#q[name=q]");
+            await search.FillAsync("Lakeside");
+            await search.PressAsync("Enter");
+            var result = page.Locator($"a.source[data-source-id=\"{lakeside}\"]");
+            await result.WaitForAsync();
+            Assert.Contains("Lakeside Medical Center", await result.InnerTextAsync(), StringComparison.Ordinal);
+            await result.ClickAsync();
 
-        // The sandbox's own login and consent page: pick the last test patient, approve.
-        await page.WaitForURLAsync(new Regex("/hospitals/lakeside/auth/authorize"));
-        var patients = page.Locator("input[type=radio][name=patient]");
-        var count = await patients.CountAsync();
-        Assert.True(count > 0, "the sandbox shows no patient to sign in as");
-        var chosen = patients.Nth(count - 1);
-        var chosenId = await chosen.GetAttributeAsync("value");
-        await chosen.CheckAsync();
-        await page.Locator("button[name=decision][value=approve]").ClickAsync();
+            // The sandbox's own login and consent page: pick the last test patient, approve.
+            await page.WaitForURLAsync(new Regex("/hospitals/lakeside/auth/authorize"));
+            var patients = page.Locator("input[type=radio][name=patient]");
+            var count = await patients.CountAsync();
+            Assert.True(count > 0, "the sandbox shows no patient to sign in as");
+            var chosen = patients.Nth(count - 1);
+            var chosenId = await chosen.GetAttributeAsync("value");
+            await chosen.CheckAsync();
+            await page.Locator("button[name=decision][value=approve]").ClickAsync();
 
-        var returnPath = new Uri(returnUrl).GetLeftPart(UriPartial.Path);
-        await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
-        var landed = new Uri(page.Url);
-        var query = HttpUtility.ParseQueryString(landed.Query);
-        Assert.Equal("true", query["success"]);
-        Assert.Equal("browser", query["app"]);
-        Assert.Equal(patient, query["patient_id"]);
-        Assert.Equal(session.Str("id"), query["patient_session_id"]);
-        Assert.StartsWith("conn_", query["connection_id"], StringComparison.Ordinal);
+            var returnPath = new Uri(returnUrl).GetLeftPart(UriPartial.Path);
+            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+            var landed = new Uri(page.Url);
+            var query = HttpUtility.ParseQueryString(landed.Query);
+            Assert.Equal("true", query["success"]);
+            Assert.Equal("browser", query["app"]);
+            Assert.Equal(patient, query["patient_id"]);
+            Assert.Equal(session.Str("id"), query["patient_session_id"]);
+            Assert.StartsWith("conn_", query["connection_id"], StringComparison.Ordinal);
 
-        var completed = await Flow.GetSessionAsync(session.Str("id")!);
-        Assert.Equal("complete", completed.Str("status"));
-        var connection = await Flow.GetConnectionAsync(query["connection_id"]!);
-        Assert.Equal("active", connection.Str("status"));
-        Assert.Equal(lakeside, connection.Str("source_id"));
-        Assert.Equal(chosenId, connection.Str("fhir_patient_id"));
+            var completed = await Flow.GetSessionAsync(session.Str("id")!);
+            Assert.Equal("complete", completed.Str("status"));
+            var connection = await Flow.GetConnectionAsync(query["connection_id"]!);
+            Assert.Equal("active", connection.Str("status"));
+            Assert.Equal(lakeside, connection.Str("source_id"));
+            Assert.Equal(chosenId, connection.Str("fhir_patient_id"));
+        });
     }
 
     [Fact]
@@ -69,20 +72,23 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
-        await page.GotoAsync(session.Str("url")!);
-
-        // Nothing typed: the sandbox hospitals (the only connectable sources here), not the snapshot A to Z.
-        var names = (await page.Locator("#results-region a.source").AllInnerTextsAsync()).Select(n => n.Trim()).ToList();
-        Assert.Equal(["Lakeside Medical Center", "Riverside General Hospital", "Summit Health Plan"], names);
-        Assert.All(names, n => Assert.Matches(@"^\w.*[\w)]$", n));
-
-        foreach (var query in new[] { "river", "riverside", "Riverside Gen" })
+        await BrowserFixture.StepsAsync(page, async () =>
         {
-            await page.Locator("input#q").FillAsync(query);
-            await page.Locator($"#results-region[data-query=\"{query}\"]").WaitForAsync();
-            var first = page.Locator("#results-region a.source").First;
-            Assert.Equal(riverside, await first.GetAttributeAsync("data-source-id"));
-        }
+            await page.GotoAsync(session.Str("url")!);
+
+            // Nothing typed: the sandbox hospitals (the only connectable sources here), not the snapshot A to Z.
+            var names = (await page.Locator("#results-region a.source").AllInnerTextsAsync()).Select(n => n.Trim()).ToList();
+            Assert.Equal(["Lakeside Medical Center", "Riverside General Hospital", "Summit Health Plan"], names);
+            Assert.All(names, n => Assert.Matches(@"^\w.*[\w)]$", n));
+
+            foreach (var query in new[] { "river", "riverside", "Riverside Gen" })
+            {
+                await page.Locator("input#q").FillAsync(query);
+                await page.Locator($"#results-region[data-query=\"{query}\"]").WaitForAsync();
+                var first = page.Locator("#results-region a.source").First;
+                Assert.Equal(riverside, await first.GetAttributeAsync("data-source-id"));
+            }
+        });
     }
 
     [Fact]
@@ -95,15 +101,18 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
-        await page.GotoAsync(session.Str("url")!); // direct mode: straight to the EHR
-        await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
-        await page.Locator("button[name=decision][value=deny]").ClickAsync();
+        await BrowserFixture.StepsAsync(page, async () =>
+        {
+            await page.GotoAsync(session.Str("url")!); // direct mode: straight to the EHR
+            await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
+            await page.Locator("button[name=decision][value=deny]").ClickAsync();
 
-        var returnPath = new Uri(Flow.ReturnUrl).GetLeftPart(UriPartial.Path);
-        await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
-        var query = HttpUtility.ParseQueryString(new Uri(page.Url).Query);
-        Assert.Equal("false", query["success"]);
-        Assert.Equal("access_denied", query["error"]);
-        Assert.Null(query["connection_id"]);
+            var returnPath = new Uri(Flow.ReturnUrl).GetLeftPart(UriPartial.Path);
+            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+            var query = HttpUtility.ParseQueryString(new Uri(page.Url).Query);
+            Assert.Equal("false", query["success"]);
+            Assert.Equal("access_denied", query["error"]);
+            Assert.Null(query["connection_id"]);
+        });
     }
 }

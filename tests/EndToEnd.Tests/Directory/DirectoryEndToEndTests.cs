@@ -101,21 +101,24 @@ public sealed class DirectoryEndToEndTests(ServiceProcesses services, BrowserFix
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
-        var errors = new List<string>();
-        // A missing favicon is a console error too; what matters is the policy letting the script run.
-        page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) errors.Add(message.Text); };
-        Assert.Equal(200, (await page.GotoAsync(session.Str("url")!))?.Status);
+        await BrowserFixture.StepsAsync(page, async () =>
+        {
+            var errors = new List<string>();
+            // A missing favicon is a console error too; what matters is the policy letting the script run.
+            page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) errors.Add(message.Text); };
+            Assert.Equal(200, (await page.GotoAsync(session.Str("url")!))?.Status);
 
-        await page.Locator("input#q").PressSequentiallyAsync("rivrside gen", new() { Delay = 30 });
-        // The empty page already lists the development hospitals: wait for the typed query's results
-        // (the script puts the query in the address when it shows them), not for what was there before.
-        await page.WaitForURLAsync(url => url.Contains("q=rivrside", StringComparison.Ordinal));
-        var result = page.Locator($"#results-region a.source[data-source-id=\"{riverside}\"]");
-        await result.WaitForAsync();
-        Assert.Equal("Riverside General Hospital", (await result.InnerTextAsync()).Trim());
-        // No navigation happened: the page's address only reflects the query, for back/refresh.
-        Assert.StartsWith(session.Str("url")!, page.Url, StringComparison.Ordinal);
-        Assert.Contains("q=rivrside", page.Url, StringComparison.Ordinal);
-        Assert.Empty(errors);
+            await page.Locator("input#q").PressSequentiallyAsync("rivrside gen", new() { Delay = 30 });
+            // The empty page already lists the development hospitals: wait for the typed query's results
+            // (the script puts the query in the address when it shows them), not for what was there before.
+            await page.WaitForURLAsync(url => url.Contains("q=rivrside", StringComparison.Ordinal));
+            var result = page.Locator($"#results-region a.source[data-source-id=\"{riverside}\"]");
+            await result.WaitForAsync();
+            Assert.Equal("Riverside General Hospital", (await result.InnerTextAsync()).Trim());
+            // No navigation happened: the page's address only reflects the query, for back/refresh.
+            Assert.StartsWith(session.Str("url")!, page.Url, StringComparison.Ordinal);
+            Assert.Contains("q=rivrside", page.Url, StringComparison.Ordinal);
+            Assert.Empty(errors);
+        });
     }
 }

@@ -85,28 +85,31 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
             });
             var page = await context.NewPageAsync();
             page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
-            foreach (var (name, pageUrl, status) in pages)
+            await BrowserFixture.StepsAsync(page, async () =>
             {
-                var response = await page.GotoAsync(pageUrl);
-                Assert.Equal(status, response?.Status);
-                Assert.Equal(lang, await page.GetAttributeAsync("html", "lang"));
-                var axe = await page.RunAxe();
-                foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
+                foreach (var (name, pageUrl, status) in pages)
                 {
-                    problems.Add($"{lang} {screen} {name}: {violation.Impact} {violation.Id} ({violation.Help}) at " +
-                                 string.Join(", ", violation.Nodes.Select(n => n.Html)));
+                    var response = await page.GotoAsync(pageUrl);
+                    Assert.Equal(status, response?.Status);
+                    Assert.Equal(lang, await page.GetAttributeAsync("html", "lang"));
+                    var axe = await page.RunAxe();
+                    foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
+                    {
+                        problems.Add($"{lang} {screen} {name}: {violation.Impact} {violation.Id} ({violation.Help}) at " +
+                                     string.Join(", ", violation.Nodes.Select(n => n.Html)));
+                    }
+                    // Logos load from our origin (no broken image), and same-named entries carry a telling line.
+                    Assert.True(await page.EvaluateAsync<bool>("[...document.images].every(i => i.complete && i.naturalWidth > 0)"), $"{name}: a logo did not load");
+                    if (name == "2-lookalikes")
+                    {
+                        var entries = await page.Locator("#results li").AllInnerTextsAsync();
+                        Assert.Equal(2, entries.Count(e => e.StartsWith("Summit Health Plan", StringComparison.Ordinal)));
+                        Assert.Equal(entries.Count, entries.Distinct().Count());
+                        Assert.Contains(entries, e => e.Contains("Summit Medicare Advantage", StringComparison.Ordinal));
+                    }
+                    await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, $"{lang}-{name}-{screen}.png"), FullPage = true });
                 }
-                // Logos load from our origin (no broken image), and same-named entries carry a telling line.
-                Assert.True(await page.EvaluateAsync<bool>("[...document.images].every(i => i.complete && i.naturalWidth > 0)"), $"{name}: a logo did not load");
-                if (name == "2-lookalikes")
-                {
-                    var entries = await page.Locator("#results li").AllInnerTextsAsync();
-                    Assert.Equal(2, entries.Count(e => e.StartsWith("Summit Health Plan", StringComparison.Ordinal)));
-                    Assert.Equal(entries.Count, entries.Distinct().Count());
-                    Assert.Contains(entries, e => e.Contains("Summit Medicare Advantage", StringComparison.Ordinal));
-                }
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, $"{lang}-{name}-{screen}.png"), FullPage = true });
-            }
+            });
         }
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
@@ -150,28 +153,31 @@ public sealed class HostedPageAccessibilityTests(BrandedServices services, Brows
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
-        await page.GotoAsync(session.Str("url")!);
-
-        // From the top of the page: Tab reaches the search box first.
-        await page.Keyboard.PressAsync("Tab");
-        Assert.Equal("q", await page.EvaluateAsync<string>("document.activeElement.id"));
-        await page.Keyboard.TypeAsync("river", new() { Delay = 40 });
-        await page.Locator("#results-region[data-query=\"river\"]").WaitForAsync();
-
-        // Tab on: the search button, then the first result, which is the hospital a patient can connect.
-        string? focused = null;
-        for (var i = 0; i < 5 && focused is null; i++)
+        await BrowserFixture.StepsAsync(page, async () =>
         {
-            await page.Keyboard.PressAsync("Tab");
-            focused = await page.EvaluateAsync<string?>("document.activeElement.matches('a.source') ? document.activeElement.dataset.sourceId : null");
-        }
-        Assert.Equal(riverside, focused);
-        // The focus is visible: the outline the stylesheet gives focused links.
-        var outline = await page.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle");
-        Assert.NotEqual("none", outline);
+            await page.GotoAsync(session.Str("url")!);
 
-        await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
-        Assert.Contains("client_id=sandbox-public", page.Url, StringComparison.Ordinal);
+            // From the top of the page: Tab reaches the search box first.
+            await page.Keyboard.PressAsync("Tab");
+            Assert.Equal("q", await page.EvaluateAsync<string>("document.activeElement.id"));
+            await page.Keyboard.TypeAsync("river", new() { Delay = 40 });
+            await page.Locator("#results-region[data-query=\"river\"]").WaitForAsync();
+
+            // Tab on: the search button, then the first result, which is the hospital a patient can connect.
+            string? focused = null;
+            for (var i = 0; i < 5 && focused is null; i++)
+            {
+                await page.Keyboard.PressAsync("Tab");
+                focused = await page.EvaluateAsync<string?>("document.activeElement.matches('a.source') ? document.activeElement.dataset.sourceId : null");
+            }
+            Assert.Equal(riverside, focused);
+            // The focus is visible: the outline the stylesheet gives focused links.
+            var outline = await page.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle");
+            Assert.NotEqual("none", outline);
+
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
+            Assert.Contains("client_id=sandbox-public", page.Url, StringComparison.Ordinal);
+        });
     }
 }

@@ -34,6 +34,38 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// Runs a test's browser steps; when one fails, the failure names what the page showed then (its
+    /// address, title and the start of its text), since a CI log keeps only the failure's message.
+    /// </summary>
+    public static async Task StepsAsync(IPage page, Func<Task> steps)
+    {
+        try
+        {
+            await steps();
+        }
+        catch (Exception e) when (e is not PageStateException)
+        {
+            throw new PageStateException($"{e.Message}\n{await DescribeAsync(page)}", e);
+        }
+    }
+
+    private static async Task<string> DescribeAsync(IPage page)
+    {
+        try
+        {
+            var text = await page.EvaluateAsync<string>(
+                "() => (document.title || '') + ' | focus: ' + (document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : '-') + ' | ' + (document.body ? document.body.innerText : '')",
+                null);
+            var compact = string.Join(' ', text.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            return $"page: {page.Url}\n{compact[..Math.Min(compact.Length, 1500)]}";
+        }
+        catch (PlaywrightException e)
+        {
+            return $"page: {page.Url} (its text could not be read: {e.Message.Split('\n')[0]})";
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Null-safe: a failed launch must surface its own error, not one from here.
