@@ -64,7 +64,12 @@ public static partial class IdempotentPost
         {
             if (!string.IsNullOrEmpty(stored.RequestHash) && !string.Equals(stored.RequestHash, requestHash, StringComparison.Ordinal))
                 return Problems.IdempotencyKeyReused();
-            if (stored.StatusCode == 0) return Problems.IdempotencyKeyInProgress();
+            if (stored.StatusCode == 0)
+            {
+                // The first request is still running (a create takes milliseconds): come back in a second.
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.IdempotencyKeyInProgress();
+            }
             http.Response.Headers[ReplayedHeaderName] = "true";
             if (stored.Refusal && JsonSerializer.Deserialize<ProblemDetails>(stored.BodyJson) is { } refusal)
             {

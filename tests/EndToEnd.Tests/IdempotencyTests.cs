@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using PatientConnect.EndToEnd.Tests.Infrastructure;
 
 namespace PatientConnect.EndToEnd.Tests;
@@ -26,6 +27,40 @@ public sealed class IdempotencyTests(ServiceProcesses services) : EndToEndTest(s
         using var other = await Flow.PostSessionAsync(body, key, ApiB);
         var otherBody = await Json.ReadAsync(other, HttpStatusCode.Created);
         Assert.NotEqual(firstBody.Str("id"), otherBody.Str("id"));
+    }
+
+    [Fact]
+    public async Task Concurrent_posts_with_one_key_create_one_session_and_the_others_wait_or_replay_it()
+    {
+        var patient = NewPatientId("idemrace");
+        var key = Guid.NewGuid().ToString();
+        var body = new { patient_id = patient, return_url = Flow.ReturnUrl };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await Flow.PostSessionAsync(body, key);
+            var text = await response.Content.ReadAsStringAsync(Cancel);
+            return (Status: response.StatusCode, Text: text, response.Headers.RetryAfter,
+                Type: response.Content.Headers.ContentType?.MediaType);
+        }));
+
+        var created = answers.Where(a => a.Status == HttpStatusCode.Created).Select(a => JsonNode.Parse(a.Text)!).ToList();
+        Assert.NotEmpty(created);
+        // Every 201 names the same session; every other answer says "still running, retry", with when.
+        var id = Assert.Single(created.Select(c => c.Str("id")).Distinct());
+        foreach (var waiting in answers.Where(a => a.Status != HttpStatusCode.Created))
+        {
+            Assert.True(waiting.Status == HttpStatusCode.Conflict, $"{(int)waiting.Status}: {waiting.Text}");
+            Assert.Equal("application/problem+json", waiting.Type);
+            Assert.Contains("idempotency_key_in_progress", waiting.Text, StringComparison.Ordinal);
+            Assert.Equal(TimeSpan.FromSeconds(1), waiting.RetryAfter?.Delta);
+        }
+
+        // Afterwards the key replays the one session, and the patient has exactly that one.
+        using var again = await Flow.PostSessionAsync(body, key);
+        Assert.Equal(created[0].ToJsonString(), (await Json.ReadAsync(again, HttpStatusCode.Created)).ToJsonString());
+        var list = await Json.GetAsync(ApiA, $"v1/patients/{patient}/patient-sessions");
+        Assert.Equal(id, Assert.Single(list["data"]!.AsArray())!.Str("id"));
     }
 
     [Fact]
