@@ -56,12 +56,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             var text = await page.EvaluateAsync<string>(
                 "() => (document.title || '') + ' | focus: ' + (document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : '-') + ' | ' + (document.body ? document.body.innerText : '')",
-                null);
+                null).WaitAsync(TimeSpan.FromSeconds(10));
             var compact = string.Join(' ', text.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
             return $"page: {page.Url}\n{compact[..Math.Min(compact.Length, 1500)]}";
         }
-        catch (PlaywrightException e)
+        catch (Exception e) when (e is PlaywrightException or System.TimeoutException)
         {
+            // A page that is navigating or hung: its address still says where the browser was.
             return $"page: {page.Url} (its text could not be read: {e.Message.Split('\n')[0]})";
         }
     }
