@@ -48,6 +48,9 @@ public sealed record ClusterSettings(string Postgres, string ClusterId, string S
     /// <summary>Statements a process keeps prepared per connection when the connection string does not say.</summary>
     public const int DefaultMaxAutoPrepare = 64;
 
+    /// <summary>How often a statement runs before it is prepared, when the connection string does not say.</summary>
+    public const int DefaultAutoPrepareMinUsages = 2;
+
     /// <summary>
     /// Npgsql's automatic preparation on, unless the connection string sets it (0 turns it off). The Orleans
     /// storage, reminder and membership queries are plain parameterized text, so without it Postgres parses
@@ -61,7 +64,7 @@ public sealed record ClusterSettings(string Postgres, string ClusterId, string S
             .Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (written.Contains("MaxAutoPrepare")) return postgres;
         csb.MaxAutoPrepare = DefaultMaxAutoPrepare;
-        if (!written.Contains("AutoPrepareMinUsages")) csb.AutoPrepareMinUsages = 2;
+        if (!written.Contains("AutoPrepareMinUsages")) csb.AutoPrepareMinUsages = DefaultAutoPrepareMinUsages;
         return csb.ConnectionString;
     }
 

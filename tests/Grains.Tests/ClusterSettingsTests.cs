@@ -18,7 +18,7 @@ public sealed class ClusterSettingsTests
     {
         var csb = Read("Host=127.0.0.1;Port=5432;Username=u;Password=p;Database=d");
         Assert.Equal(ClusterSettings.DefaultMaxAutoPrepare, csb.MaxAutoPrepare);
-        Assert.Equal(2, csb.AutoPrepareMinUsages);
+        Assert.Equal(ClusterSettings.DefaultAutoPrepareMinUsages, csb.AutoPrepareMinUsages);
         // Nothing else changed.
         Assert.Equal(("127.0.0.1", 5432, "u", "p", "d"), (csb.Host, csb.Port, csb.Username, csb.Password, csb.Database));
     }
