@@ -11,6 +11,8 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["chaos"] = PatientConnect.Benchmarks.Chaos.ChaosBenchmark.RunAsync,
     ["hosted-typing"] = HostedTypingBenchmark.RunAsync,
     ["telemetry"] = TelemetryOverheadBenchmark.RunAsync,
+    // Not a benchmark: the process `sessions` starts as the separate Api's topology floor.
+    [GrainHopFloor.Command] = GrainHopFloor.RunProcessAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -19,6 +19,8 @@ public sealed class SessionsBenchStack : IAsyncDisposable
     private readonly string _database;
 
     public string ConnectionString { get; }
+    /// <summary>The Orleans cluster and service id (the database's name).</summary>
+    public string ClusterId => _database;
     public string ApiKey { get; } = "pc_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     public Uri Api { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
     public Uri Sandbox { get; } = new($"http://127.0.0.1:{FreePorts.Next()}/");
@@ -97,6 +99,17 @@ public sealed class SessionsBenchStack : IAsyncDisposable
             ProcessIds["api"] = Start(apiDll, ["--urls", Api.ToString().TrimEnd('/')], Environment()).Id;
             await BenchProcesses.WaitAsync(new Uri(Api, "health/ready"), TimeSpan.FromSeconds(180), _processes);
         }
+    }
+
+    /// <summary>
+    /// Starts the default topology's read floor (<see cref="GrainHopFloor"/>) beside the stack, stopped with
+    /// it; the answer is where it listens.
+    /// </summary>
+    public async Task<Uri> StartHopFloorAsync(string sessionJson, string connectionJson)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
+        await GrainHopFloor.StartAsync(this, url, sessionJson, connectionJson, _processes);
+        return url;
     }
 
     // The shipped settings (appsettings.json: Information logging, telemetry on), as an operator runs it;

@@ -82,6 +82,9 @@ public static class SessionsBenchmark
         var growth = stack is null ? null : new SessionsGrowth(http, database, run, returnUrl);
         var baseline = growth is null ? null : await growth.MeasureAsync("baseline");
 
+        var hopFloor = stack is { ApiInSilo: false } && connectionId is not null
+            ? await StartHopFloorAsync(stack, http, listPatient, connectionId)
+            : null;
         var counter = 0L;
         var created = new System.Collections.Concurrent.ConcurrentBag<string>();
         var rows = new List<(int Concurrency, string Path, SessionsLoadResult Service, SessionsLoadResult Floor, double Goal)>();
@@ -117,14 +120,29 @@ public static class SessionsBenchmark
             var polled = ids.Take(1_000).ToArray();
             var get = await SessionsLoad.MeasureAsync("GET /v1/patient-sessions/{id}", at, concurrency, async token =>
                 await OkAsync(Next(), $"v1/patient-sessions/{polled[Random.Shared.Next(polled.Length)]}", token));
-            rows.Add((concurrency, "get session", get, await MeasureBareKestrelAsync(at, concurrency, key, sessionJson), 0.50));
+            var sessionFloor = await MeasureBareKestrelAsync(at, concurrency, key, sessionJson);
+            rows.Add((concurrency, "get session", get, sessionFloor, 0.50));
 
             if (connectionId is not null)
             {
                 var connectionJson = await http.GetStringAsync($"v1/connections/{connectionId}");
                 var connection = await SessionsLoad.MeasureAsync("GET /v1/connections/{id}", at, concurrency, async token =>
                     await OkAsync(Next(), $"v1/connections/{connectionId}", token));
-                rows.Add((concurrency, "get connection", connection, await MeasureBareKestrelAsync(at, concurrency, key, connectionJson), 0.50));
+                var connectionFloor = await MeasureBareKestrelAsync(at, concurrency, key, connectionJson);
+                rows.Add((concurrency, "get connection", connection, connectionFloor, 0.50));
+
+                // The separate Api's topology alone (a process of its own, one grain call, constant bytes):
+                // what the default topology could reach if the Api did nothing else per request.
+                if (hopFloor is not null)
+                {
+                    using var hop = CreateClient(hopFloor, key, concurrency);
+                    var hopSession = await SessionsLoad.MeasureAsync("Kestrel process + IPatientSessionGrain.Get", at, concurrency, async token =>
+                        await OkAsync(hop, $"session/{polled[Random.Shared.Next(polled.Length)]}", token));
+                    rows.Add((concurrency, "hop session", hopSession, sessionFloor, double.NaN));
+                    var hopConnection = await SessionsLoad.MeasureAsync("Kestrel process + IConnectionGrain.Get", at, concurrency, async token =>
+                        await OkAsync(hop, $"connection/{connectionId}", token));
+                    rows.Add((concurrency, "hop connection", hopConnection, connectionFloor, double.NaN));
+                }
             }
 
             var listPath = $"v1/patients/{listPatient}/patient-sessions?limit=50";
@@ -156,8 +174,10 @@ public static class SessionsBenchmark
         foreach (var ((concurrency, path, service, floor, goal), ratios) in medians)
         {
             var ratio = RatioOf(service, floor);
+            // Rows without a goal are context: the topology's own floor beside the goal rows.
+            var verdict = double.IsNaN(goal) ? $"{"-",5}  {"",4}" : $"{goal,5:0.00}  {(ratio >= goal ? "met" : "MISS"),4}";
             Console.WriteLine($"{concurrency,4} {path,-15} {service.PerSecond,10:0} {service.P50Ms,7:0.00} {service.P99Ms,7:0.00} " +
-                              $"{floor.PerSecond,10:0} {floor.P50Ms,7:0.00} {floor.P99Ms,7:0.00} {ratio,6:0.000} {goal,5:0.00}  {(ratio >= goal ? "met" : "MISS"),4} {floor.Name}" +
+                              $"{floor.PerSecond,10:0} {floor.P50Ms,7:0.00} {floor.P99Ms,7:0.00} {ratio,6:0.000} {verdict} {floor.Name}" +
                               (ratios.Count > 1 ? $" (rounds: {string.Join(" ", ratios.Select(r => r.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))})" : ""));
         }
 
@@ -225,6 +245,25 @@ public static class SessionsBenchmark
             .Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
             .Select(l => double.TryParse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0)
             .Sum();
+    }
+
+    /// <summary>
+    /// Starts the topology floor with a listed session's and the connection's JSON, and warms it up as the
+    /// Api is by then (JIT tiers, connections to the gateway), so its first round is not its start-up.
+    /// </summary>
+    private static async Task<Uri> StartHopFloorAsync(SessionsBenchStack stack, HttpClient http, string listPatient, string connectionId)
+    {
+        using var page = JsonDocument.Parse(await http.GetStringAsync($"v1/patients/{listPatient}/patient-sessions?limit=1"));
+        var sessionId = page.RootElement.GetProperty("data")[0].GetProperty("id").GetString()!;
+        var url = await stack.StartHopFloorAsync(
+            await http.GetStringAsync($"v1/patient-sessions/{sessionId}"), await http.GetStringAsync($"v1/connections/{connectionId}"));
+        using var hop = CreateClient(url, stack.ApiKey, 8);
+        await Parallel.ForAsync(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
+        {
+            if (!await OkAsync(hop, i % 2 == 0 ? $"session/{sessionId}" : $"connection/{connectionId}", token))
+                throw new InvalidOperationException($"the topology floor did not answer 200 for {(i % 2 == 0 ? sessionId : connectionId)}");
+        });
+        return url;
     }
 
     internal static HttpClient CreateClient(Uri api, string? key, int concurrency)

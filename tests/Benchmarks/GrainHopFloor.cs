@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using PatientConnect.Connections;
+using PatientConnect.Sessions;
+
+namespace PatientConnect.Benchmarks;
+
+/// <summary>
+/// The floor of the default topology's read: a process of its own with bare Kestrel and a cluster client
+/// that makes the one grain call the Api makes for a GET (IPatientSessionGrain.Get or IConnectionGrain.Get
+/// on the real silos) and answers constant bytes of the same JSON. Between bare Kestrel and the Api it
+/// separates what the topology costs (one more process, the client → gateway → grain hop) from what the
+/// Api does per request besides (authentication, routing, filters, serialisation, telemetry).
+/// Started by the sessions benchmark as `Benchmarks grain-hop-floor URL CONNECTION CLUSTER TENANT SESSION_JSON CONNECTION_JSON`.
+/// </summary>
+public static class GrainHopFloor
+{
+    public const string Command = "grain-hop-floor";
+
+    public static async Task<int> RunProcessAsync(string[] args)
+    {
+        if (args.Length != 6)
+        {
+            Console.Error.WriteLine($"usage: Benchmarks {Command} URL CONNECTION_STRING CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE");
+            return 2;
+        }
+        var (url, connectionString, cluster, tenant) = (args[0], args[1], args[2], args[3]);
+        var sessionBody = await File.ReadAllBytesAsync(args[4]);
+        var connectionBody = await File.ReadAllBytesAsync(args[5]);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = connectionString;
+            });
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster;
+                o.ServiceId = cluster;
+            });
+        });
+        var app = builder.Build();
+        var grains = app.Services.GetRequiredService<IClusterClient>();
+        // The same Bearer check shape as BareKestrel; then the grain call, whose answer must exist.
+        app.MapGet("/session/{id}", async (string id, HttpContext context) =>
+        {
+            if (!Authorized(context)) return;
+            var view = await grains.GetGrain<IPatientSessionGrain>(id).Get(tenant);
+            await AnswerAsync(context, view is null ? null : sessionBody);
+        });
+        app.MapGet("/connection/{id}", async (string id, HttpContext context) =>
+        {
+            if (!Authorized(context)) return;
+            var view = await grains.GetGrain<IConnectionGrain>(id).Get(tenant);
+            await AnswerAsync(context, view is null ? null : connectionBody);
+        });
+        app.MapGet("/ready", () => "ok");
+        await app.RunAsync();
+        return 0;
+    }
+
+    private static bool Authorized(HttpContext context)
+    {
+        if (context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal)) return true;
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return false;
+    }
+
+    private static async Task AnswerAsync(HttpContext context, byte[]? body)
+    {
+        if (body is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.Body.WriteAsync(body);
+    }
+
+    /// <summary>Starts the floor process against a running stack and waits until it answers.</summary>
+    public static async Task StartAsync(SessionsBenchStack stack, Uri url, string sessionJson, string connectionJson, List<Process> processes)
+    {
+        var directory = Directory.CreateTempSubdirectory("pc-hop-floor-");
+        var sessionFile = Path.Combine(directory.FullName, "session.json");
+        var connectionFile = Path.Combine(directory.FullName, "connection.json");
+        await File.WriteAllTextAsync(sessionFile, sessionJson, Encoding.UTF8);
+        await File.WriteAllTextAsync(connectionFile, connectionJson, Encoding.UTF8);
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            // As the Api process runs (its project file): idle thread-pool workers do not spin.
+            ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        };
+        var process = BenchProcesses.Start(typeof(GrainHopFloor).Assembly.Location,
+            [Command, url.ToString().TrimEnd('/'), stack.ConnectionString, stack.ClusterId, SessionsBenchStack.Tenant, sessionFile, connectionFile],
+            env, line => Console.Error.WriteLine($"  [hop floor] {line.Trim()}"));
+        processes.Add(process);
+        await BenchProcesses.WaitAsync(new Uri(url, "ready"), TimeSpan.FromSeconds(120), processes);
+        // Read at its start: nothing more to keep.
+        directory.Delete(recursive: true);
+    }
+}
