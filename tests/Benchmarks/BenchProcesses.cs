@@ -146,8 +146,8 @@ public static class BenchProcesses
     }
 
     /// <summary>
-    /// Drops the benchmark's database. An autovacuum worker of the server's own role can hold it a little
-    /// while (FORCE may not end it): tried for a minute, then what is left is said rather than failing the run.
+    /// Drops the benchmark's database, waiting up to a minute for an autovacuum worker in it
+    /// (<see cref="DatabaseDrop"/>); what is left then is said rather than failing the run.
     /// </summary>
     public static async Task DropDatabaseAsync(string adminConnectionString, string database)
     {
@@ -156,19 +156,7 @@ public static class BenchProcesses
         {
             await using var admin = new NpgsqlConnection(adminConnectionString);
             await admin.OpenAsync();
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-                    await drop.ExecuteNonQueryAsync();
-                    return;
-                }
-                catch (PostgresException) when (attempt < 30)
-                {
-                    await Task.Delay(2000);
-                }
-            }
+            await DatabaseDrop.DropAsync(admin, database, TimeSpan.FromMinutes(1));
         }
         catch (NpgsqlException e)
         {

@@ -471,22 +471,9 @@ public static class RefreshBenchmark
             NpgsqlConnection.ClearAllPools();
             await using var connection = new NpgsqlConnection(_admin);
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await drop.ExecuteNonQueryAsync();
-                    return;
-                }
-                catch (PostgresException e) when (attempt < 60)
-                {
-                    // An autovacuum worker on a large fresh database cannot be terminated by a non-superuser: wait for
-                    // it (after a million connections it ran longer than 30 s, and the run ended in an abort).
-                    Console.Error.WriteLine($"  dropping {_database}: {e.MessageText}; retrying");
-                    await Task.Delay(TimeSpan.FromSeconds(3));
-                }
-            }
+            // After a million connections an autovacuum worker ran longer than 30 s in it (and the run ended in an abort).
+            await DatabaseDrop.DropAsync(connection, _database, TimeSpan.FromMinutes(3),
+                e => Console.Error.WriteLine($"  dropping {_database}: {e.MessageText}; retrying"));
         }
     }
 }

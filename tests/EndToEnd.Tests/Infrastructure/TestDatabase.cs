@@ -55,23 +55,6 @@ public sealed class TestDatabase : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(AdminConnectionString);
         await admin.OpenAsync();
-        // WITH (FORCE) also ends sessions of killed silos that the server has not reaped yet. It cannot end
-        // an autovacuum worker that happens to be in the new tables (not our role: 42501), nor drop while one
-        // is (55006): that worker is done within moments, so the drop is tried again meanwhile.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync();
-                return;
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse
-                                              && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-            }
-        }
+        await DatabaseDrop.DropAsync(admin, Name, TimeSpan.FromSeconds(30));
     }
 }
