@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 using PatientConnect.Connections;
 using PatientConnect.Sessions;
 
@@ -38,19 +37,7 @@ public static class GrainHopFloor
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(url);
-        builder.UseOrleansClient(client =>
-        {
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
-            });
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster;
-                o.ServiceId = cluster;
-            });
-        });
+        builder.UseOrleansClient(client => client.UseBenchCluster(connectionString, cluster));
         var app = builder.Build();
         var grains = app.Services.GetRequiredService<IClusterClient>();
         // The same Bearer check shape as BareKestrel; then the grain call, whose answer must exist.

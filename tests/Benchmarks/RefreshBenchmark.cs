@@ -11,7 +11,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans;
-using Orleans.Configuration;
 using Orleans.Hosting;
 using PatientConnect.Connections;
 
@@ -198,19 +197,7 @@ public static class RefreshBenchmark
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client =>
-        {
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = stack.ConnectionString;
-            });
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = stack.ClusterId;
-                o.ServiceId = stack.ClusterId;
-            });
-        });
+        builder.UseOrleansClient(client => client.UseBenchCluster(stack.ConnectionString, stack.ClusterId));
         var host = builder.Build();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)

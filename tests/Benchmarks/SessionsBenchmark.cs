@@ -130,6 +130,7 @@ public static class SessionsBenchmark
                     await OkAsync(Next(), $"v1/connections/{connectionId}", token));
                 var connectionFloor = await MeasureBareKestrelAsync(at, concurrency, key, connectionJson);
                 rows.Add((concurrency, "get connection", connection, connectionFloor, 0.50));
+                errors += connection.Errors;
 
                 // The separate Api's topology alone (a process of its own, one grain call, constant bytes):
                 // what the default topology could reach if the Api did nothing else per request.
@@ -142,6 +143,7 @@ public static class SessionsBenchmark
                     var hopConnection = await SessionsLoad.MeasureAsync("Kestrel process + IConnectionGrain.Get", at, concurrency, async token =>
                         await OkAsync(hop, $"connection/{connectionId}", token));
                     rows.Add((concurrency, "hop connection", hopConnection, connectionFloor, double.NaN));
+                    errors += hopSession.Errors + hopConnection.Errors;
                 }
             }
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Orleans.Configuration;
 
 namespace PatientConnect.Benchmarks.Chaos;
 
@@ -130,19 +129,7 @@ public sealed class ChaosStack : IAsyncDisposable
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.UseOrleansClient(client =>
-            {
-                client.UseAdoNetClustering(o =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = ConnectionString;
-                });
-                client.Configure<ClusterOptions>(o =>
-                {
-                    o.ClusterId = _database;
-                    o.ServiceId = _database;
-                });
-            });
+            builder.UseOrleansClient(client => client.UseBenchCluster(ConnectionString, _database));
             _client = builder.Build();
             await _client.StartAsync();
         }
