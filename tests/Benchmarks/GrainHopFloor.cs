@@ -17,22 +17,25 @@ namespace PatientConnect.Benchmarks;
 /// on the real silos) and answers constant bytes of the same JSON. Between bare Kestrel and the Api it
 /// separates what the topology costs (one more process, the client → gateway → grain hop) from what the
 /// Api does per request besides (authentication, routing, filters, serialisation, telemetry).
-/// Started by the sessions benchmark as `Benchmarks grain-hop-floor URL CONNECTION CLUSTER TENANT SESSION_JSON CONNECTION_JSON`.
+/// Started by the sessions benchmark as `Benchmarks grain-hop-floor URL CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE`
+/// with the stack's connection string in the environment (not on a command line every user can list).
 /// </summary>
 public static class GrainHopFloor
 {
     public const string Command = "grain-hop-floor";
+    private const string ConnectionStringVariable = "PC_HOP_FLOOR_POSTGRES";
 
     public static async Task<int> RunProcessAsync(string[] args)
     {
-        if (args.Length != 6)
+        var connectionString = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+        if (args.Length != 5 || string.IsNullOrEmpty(connectionString))
         {
-            Console.Error.WriteLine($"usage: Benchmarks {Command} URL CONNECTION_STRING CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE");
+            Console.Error.WriteLine($"usage: {ConnectionStringVariable}=... Benchmarks {Command} URL CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE");
             return 2;
         }
-        var (url, connectionString, cluster, tenant) = (args[0], args[1], args[2], args[3]);
-        var sessionBody = await File.ReadAllBytesAsync(args[4]);
-        var connectionBody = await File.ReadAllBytesAsync(args[5]);
+        var (url, cluster, tenant) = (args[0], args[1], args[2]);
+        var sessionBody = await File.ReadAllBytesAsync(args[3]);
+        var connectionBody = await File.ReadAllBytesAsync(args[4]);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -87,11 +90,12 @@ public static class GrainHopFloor
         var env = new Dictionary<string, string>
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
+            [ConnectionStringVariable] = stack.ConnectionString,
             // As the Api process runs (its project file): idle thread-pool workers do not spin.
             ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         };
         var process = BenchProcesses.Start(typeof(GrainHopFloor).Assembly.Location,
-            [Command, url.ToString().TrimEnd('/'), stack.ConnectionString, stack.ClusterId, SessionsBenchStack.Tenant, sessionFile, connectionFile],
+            [Command, url.ToString().TrimEnd('/'), stack.ClusterId, SessionsBenchStack.Tenant, sessionFile, connectionFile],
             env, line => Console.Error.WriteLine($"  [hop floor] {line.Trim()}"));
         processes.Add(process);
         await BenchProcesses.WaitAsync(new Uri(url, "ready"), TimeSpan.FromSeconds(120), processes);
