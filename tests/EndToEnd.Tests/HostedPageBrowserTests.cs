@@ -35,7 +35,10 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
             await result.ClickAsync();
 
             // The sandbox's own login and consent page: pick the last test patient, approve.
-            await page.WaitForURLAsync(new Regex("/hospitals/lakeside/auth/authorize"));
+            // Committed is enough: the locators below wait for what they use. Waiting for the EHR's (or, below,
+            // the app's) page to fire `load` tests their pages, not our redirects; once it never came here while
+            // the right address with the right answer was already on screen (Chromium's JSON viewer on it).
+            await page.WaitForURLAsync(new Regex("/hospitals/lakeside/auth/authorize"), new() { WaitUntil = WaitUntilState.Commit });
             var patients = page.Locator("input[type=radio][name=patient]");
             var count = await patients.CountAsync();
             Assert.True(count > 0, "the sandbox shows no patient to sign in as");
@@ -45,7 +48,7 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
             await page.Locator("button[name=decision][value=approve]").ClickAsync();
 
             var returnPath = new Uri(returnUrl).GetLeftPart(UriPartial.Path);
-            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
             var landed = new Uri(page.Url);
             var query = HttpUtility.ParseQueryString(landed.Query);
             Assert.Equal("true", query["success"]);
@@ -103,12 +106,13 @@ public sealed class HostedPageBrowserTests(ServiceProcesses services, BrowserFix
         page.SetDefaultTimeout(BrowserFixture.StepTimeoutMs);
         await BrowserFixture.StepsAsync(page, async () =>
         {
-            await page.GotoAsync(session.Str("url")!); // direct mode: straight to the EHR
-            await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"));
+            // Direct mode: straight to the EHR, whose page is not ours to wait for (see the first test).
+            await page.GotoAsync(session.Str("url")!, new() { WaitUntil = WaitUntilState.Commit });
+            await page.WaitForURLAsync(new Regex("/hospitals/riverside/auth/authorize"), new() { WaitUntil = WaitUntilState.Commit });
             await page.Locator("button[name=decision][value=deny]").ClickAsync();
 
             var returnPath = new Uri(Flow.ReturnUrl).GetLeftPart(UriPartial.Path);
-            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith(returnPath, StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
             var query = HttpUtility.ParseQueryString(new Uri(page.Url).Query);
             Assert.Equal("false", query["success"]);
             Assert.Equal("access_denied", query["error"]);
