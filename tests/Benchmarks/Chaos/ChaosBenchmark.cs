@@ -393,7 +393,7 @@ public static class ChaosBenchmark
             && response.Headers.RetryAfter is not null);
         if (tally is not null)
         {
-            tally.Answer(status, sw.ElapsedMilliseconds);
+            tally.Answer(status, sw.ElapsedMilliseconds, method, new Uri(http.BaseAddress!, path));
             if (status >= 500 && !problem) Interlocked.Increment(ref tally.NotProblem503);
         }
         return (status, text, problem);
@@ -405,7 +405,7 @@ public static class ChaosBenchmark
         if (consent is not null) request.Headers.Add(ConsentHeader, consent);
         var sw = Stopwatch.StartNew();
         using var response = await http.SendAsync(request);
-        tally.Answer((int)response.StatusCode, sw.ElapsedMilliseconds);
+        tally.Answer((int)response.StatusCode, sw.ElapsedMilliseconds, HttpMethod.Get, response.RequestMessage?.RequestUri ?? new Uri(url));
         if (response.StatusCode is not (HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect)) return ((int)response.StatusCode, null);
         var location = response.Headers.Location!;
         return ((int)response.StatusCode, (location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location)).ToString());

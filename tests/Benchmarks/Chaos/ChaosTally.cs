@@ -26,13 +26,29 @@ public sealed class ChaosTally(string scenario)
     public Dictionary<string, string> Extra { get; } = new(StringComparer.Ordinal);
     public Stopwatch Clock { get; } = Stopwatch.StartNew();
 
-    public void Answer(int status, long elapsedMs)
+    public void Answer(int status, long elapsedMs, HttpMethod method, Uri url)
     {
         Interlocked.Increment(ref Answers);
         StatusCounts.AddOrUpdate(status, 1, (_, n) => n + 1);
         if (status >= 500) Interlocked.Increment(ref Answers5xx);
-        InterlockedMax(ref SlowestRequestMs, elapsedMs);
+        if (elapsedMs <= Interlocked.Read(ref SlowestRequestMs)) return;
+        lock (_slowestGate)
+        {
+            if (elapsedMs <= SlowestRequestMs) return;
+            SlowestRequestMs = elapsedMs;
+            // Which request and when: a slow answer is explained by where it went and how it lined up with the fault.
+            var at = (Clock.ElapsedMilliseconds - elapsedMs) / 1000.0;
+            var since = FaultAtMs is { } fault ? $", started {at - fault / 1000.0:+0.0;-0.0} s from the fault" : "";
+            _slowestRequest = $"{method} {Shape(url)} → {status}{since}";
+        }
     }
+
+    private readonly Lock _slowestGate = new();
+    private string? _slowestRequest;
+
+    // Ids out of the path (ps_…, conn_…), the query left off: the route, not the instance.
+    private static string Shape(Uri url) => string.Join('/', url.AbsolutePath.Split('/').Select(segment =>
+        segment.StartsWith("ps_", StringComparison.Ordinal) || segment.StartsWith("conn_", StringComparison.Ordinal) ? "{id}" : segment));
 
     public void Failed(string code)
     {
@@ -62,7 +78,7 @@ public sealed class ChaosTally(string scenario)
             ("answers", Answers.ToString()),
             ("answers 5xx", Answers5xx.ToString()),
             ("answers by status", string.Join(", ", StatusCounts.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))),
-            ("slowest request", $"{SlowestRequestMs} ms"),
+            ("slowest request", $"{SlowestRequestMs} ms{(_slowestRequest is null ? "" : $" ({_slowestRequest})")}"),
             ("slowest flow", $"{SlowestFlowMs} ms"),
             ("time to recover (fault → last failure)", FaultAtMs is { } f ? (LastFailureAtMs > f ? $"{(LastFailureAtMs - f) / 1000.0:0.0} s" : "0 s (no failure after the fault)") : "-"),
         };
