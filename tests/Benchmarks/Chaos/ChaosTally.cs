@@ -38,7 +38,9 @@ public sealed class ChaosTally(string scenario)
             SlowestRequestMs = elapsedMs;
             // Which request and when: a slow answer is explained by where it went and how it lined up with the fault.
             var at = (Clock.ElapsedMilliseconds - elapsedMs) / 1000.0;
-            var since = FaultAtMs is { } fault ? $", started {at - fault / 1000.0:+0.0;-0.0} s from the fault" : "";
+            // Rounded first, so a start a few ms before the fault reads +0.0, not -0.0.
+            var fromFault = FaultAtMs is { } fault ? Math.Round(at - fault / 1000.0, 1) + 0.0 : (double?)null;
+            var since = fromFault is { } d ? $", started {(d >= 0 ? "+" : "")}{d:0.0} s from the fault" : "";
             _slowestRequest = $"{method} {Shape(url)} → {status}{since}";
         }
     }
