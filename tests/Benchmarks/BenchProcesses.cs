@@ -151,12 +151,9 @@ public static class BenchProcesses
     /// </summary>
     public static async Task DropDatabaseAsync(string adminConnectionString, string database)
     {
-        NpgsqlConnection.ClearAllPools();
         try
         {
-            await using var admin = new NpgsqlConnection(adminConnectionString);
-            await admin.OpenAsync();
-            await DatabaseDrop.DropAsync(admin, database, TimeSpan.FromMinutes(1));
+            await DatabaseDrop.DropAsync(adminConnectionString, database, TimeSpan.FromMinutes(1));
         }
         catch (NpgsqlException e)
         {

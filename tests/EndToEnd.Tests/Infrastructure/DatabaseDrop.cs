@@ -12,8 +12,12 @@ namespace PatientConnect.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public static class DatabaseDrop
 {
-    public static async Task DropAsync(NpgsqlConnection admin, string database, TimeSpan patience, Action<PostgresException>? onRetry = null)
+    public static async Task DropAsync(string adminConnectionString, string database, TimeSpan patience, Action<PostgresException>? onRetry = null)
     {
+        // Pooled connections of this process would otherwise keep the database busy.
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(adminConnectionString);
+        await admin.OpenAsync();
         var deadline = DateTime.UtcNow + patience;
         var pause = TimeSpan.FromMilliseconds(250);
         while (true)

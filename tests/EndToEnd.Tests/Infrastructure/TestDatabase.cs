@@ -49,12 +49,5 @@ public sealed class TestDatabase : IAsyncDisposable
         return connection;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // Pooled connections of this process would otherwise keep the database busy.
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(AdminConnectionString);
-        await admin.OpenAsync();
-        await DatabaseDrop.DropAsync(admin, Name, TimeSpan.FromSeconds(30));
-    }
+    public ValueTask DisposeAsync() => new(DatabaseDrop.DropAsync(AdminConnectionString, Name, TimeSpan.FromSeconds(30)));
 }
