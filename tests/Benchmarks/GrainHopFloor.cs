@@ -17,25 +17,29 @@ namespace PatientConnect.Benchmarks;
 /// on the real silos) and answers constant bytes of the same JSON. Between bare Kestrel and the Api it
 /// separates what the topology costs (one more process, the client → gateway → grain hop) from what the
 /// Api does per request besides (authentication, routing, filters, serialisation, telemetry).
-/// Started by the sessions benchmark as `Benchmarks grain-hop-floor URL CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE`
-/// with the stack's connection string in the environment (not on a command line every user can list).
+/// Started by the sessions benchmark as `Benchmarks grain-hop-floor URL CLUSTER TENANT`, with the stack's
+/// connection string (not on a command line every user can list) and the two answers in its environment.
 /// </summary>
 public static class GrainHopFloor
 {
     public const string Command = "grain-hop-floor";
     private const string ConnectionStringVariable = "PC_HOP_FLOOR_POSTGRES";
+    private const string SessionJsonVariable = "PC_HOP_FLOOR_SESSION_JSON";
+    private const string ConnectionJsonVariable = "PC_HOP_FLOOR_CONNECTION_JSON";
 
     public static async Task<int> RunProcessAsync(string[] args)
     {
         var connectionString = Environment.GetEnvironmentVariable(ConnectionStringVariable);
-        if (args.Length != 5 || string.IsNullOrEmpty(connectionString))
+        var sessionJson = Environment.GetEnvironmentVariable(SessionJsonVariable);
+        var connectionJson = Environment.GetEnvironmentVariable(ConnectionJsonVariable);
+        if (args.Length != 3 || string.IsNullOrEmpty(connectionString) || string.IsNullOrEmpty(sessionJson) || string.IsNullOrEmpty(connectionJson))
         {
-            Console.Error.WriteLine($"usage: {ConnectionStringVariable}=... Benchmarks {Command} URL CLUSTER TENANT SESSION_JSON_FILE CONNECTION_JSON_FILE");
+            Console.Error.WriteLine($"usage: {ConnectionStringVariable}=... {SessionJsonVariable}=... {ConnectionJsonVariable}=... Benchmarks {Command} URL CLUSTER TENANT");
             return 2;
         }
         var (url, cluster, tenant) = (args[0], args[1], args[2]);
-        var sessionBody = await File.ReadAllBytesAsync(args[3]);
-        var connectionBody = await File.ReadAllBytesAsync(args[4]);
+        var sessionBody = Encoding.UTF8.GetBytes(sessionJson);
+        var connectionBody = Encoding.UTF8.GetBytes(connectionJson);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -82,24 +86,19 @@ public static class GrainHopFloor
     /// <summary>Starts the floor process against a running stack and waits until it answers.</summary>
     public static async Task StartAsync(SessionsBenchStack stack, Uri url, string sessionJson, string connectionJson, List<Process> processes)
     {
-        var directory = Directory.CreateTempSubdirectory("pc-hop-floor-");
-        var sessionFile = Path.Combine(directory.FullName, "session.json");
-        var connectionFile = Path.Combine(directory.FullName, "connection.json");
-        await File.WriteAllTextAsync(sessionFile, sessionJson, Encoding.UTF8);
-        await File.WriteAllTextAsync(connectionFile, connectionJson, Encoding.UTF8);
         var env = new Dictionary<string, string>
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             [ConnectionStringVariable] = stack.ConnectionString,
+            [SessionJsonVariable] = sessionJson,
+            [ConnectionJsonVariable] = connectionJson,
             // As the Api process runs (its project file): idle thread-pool workers do not spin.
             ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         };
         var process = BenchProcesses.Start(typeof(GrainHopFloor).Assembly.Location,
-            [Command, url.ToString().TrimEnd('/'), stack.ClusterId, SessionsBenchStack.Tenant, sessionFile, connectionFile],
+            [Command, url.ToString().TrimEnd('/'), stack.ClusterId, SessionsBenchStack.Tenant],
             env, line => Console.Error.WriteLine($"  [hop floor] {line.Trim()}"));
         processes.Add(process);
         await BenchProcesses.WaitAsync(new Uri(url, "ready"), TimeSpan.FromSeconds(120), processes);
-        // Read at its start: nothing more to keep.
-        directory.Delete(recursive: true);
     }
 }
